@@ -1,0 +1,167 @@
+-- lnst.host: a test host as the recipe sees it.
+-- It wraps the agent connection, keeps the host's device table current from
+-- the agent's events, and offers run() for jobs. Recipe NICs are reachable as
+-- host.<nic name> (host1.eth0); any other device by host:device(name).
+local device = require "lnst.device"
+local job = require "lnst.job"
+
+local M = {}
+
+local Host = {}
+
+function Host.__index(h, k)
+  local m = Host[k]
+  if m ~= nil then return m end
+  local nic = rawget(h, "nics")[k]
+  if nic then return nic end
+  return nil
+end
+
+function Host.__newindex(h, k)
+  error(string.format("host %s: cannot set '%s' (a recipe NIC or method of that name does not exist)",
+    rawget(h, "name"), tostring(k)), 2)
+end
+
+function Host.__tostring(h)
+  return string.format("<host %s (%s)>", h.name, h.target or "?")
+end
+
+-- Sends a request and waits: true, result | false, code, message.
+function Host:call_raw(method, params, timeout)
+  local id = self.conn:send(method, params)
+  return self.conn:wait(id, timeout)
+end
+
+-- Sends a request and waits; an error reply raises an error naming the host.
+function Host:call(method, params, timeout)
+  local ok, res, msg = self:call_raw(method, params, timeout)
+  if not ok then
+    error(string.format("host %s: %s failed: %s (%s)", self.name, method, msg, res), 2)
+  end
+  return res
+end
+
+-- Hands a result record to the run, if a run is recording.
+function Host:record(rec)
+  local recorder = rawget(self, "recorder")
+  if recorder then return recorder(rec) end
+end
+
+-- The proxy of a device by ifindex or name; nil when there is none.
+function Host:device(key)
+  if type(key) == "number" then
+    return self._devs[key] and device.proxy(self, key) or nil
+  end
+  for ifindex, d in pairs(self._devs) do
+    if d.name == key then return device.proxy(self, ifindex) end
+  end
+  return nil
+end
+
+-- All devices, sorted by ifindex.
+function Host:devices()
+  local idx = {}
+  for i in pairs(self._devs) do idx[#idx + 1] = i end
+  table.sort(idx)
+  local out = {}
+  for _, i in ipairs(idx) do out[#out + 1] = device.proxy(self, i) end
+  return out
+end
+
+-- Whether the agent found a tool on its PATH (hello capabilities).
+function Host:has_tool(name)
+  for _, t in ipairs(self.capabilities.tools or {}) do
+    if t == name then return true end
+  end
+  return false
+end
+
+-- Runs a command: an argv table (no shell) or, explicitly, a shell string.
+-- opts: bg, timeout (s; default 60 in the foreground, none in the background),
+-- expect (true: exit 0 passes; false: non-zero passes; N: exit N passes),
+-- desc, env, cwd, level (result level, default IMPORTANT).
+function Host:run(cmd, opts)
+  opts = opts or {}
+  local params, desc = {}, nil
+  if type(cmd) == "string" then
+    params.shell, desc = cmd, cmd
+  elseif type(cmd) == "table" and #cmd > 0 then
+    local argv = {}
+    for i, a in ipairs(cmd) do argv[i] = tostring(a) end
+    params.argv, desc = argv, table.concat(argv, " ")
+  else
+    error("host:run: the command must be an argv table like {\"ping\", \"-c1\", addr} or a shell string", 2)
+  end
+  local bg = opts.bg or false
+  local timeout = opts.timeout or (bg and 0 or 60)
+  params.timeout, params.env, params.cwd = timeout, opts.env, opts.cwd
+  params.stream = opts.stream
+  desc = opts.desc or desc
+  local level = opts.level or 1
+  local ok, res, msg = self:call_raw("job.start", params)
+  if not ok then
+    local j = job.new(self, { id = 0, desc = desc, expect = opts.expect, bg = bg })
+    j:_finish { exit_code = nil, stdout = "", stderr = msg }
+    self:record { type = "job", action = "finish", host = self.name, job_id = 0, command = desc,
+      result = "FAIL", level = level, source = "Host " .. self.name,
+      description = "Job could not start: " .. desc .. ": " .. msg }
+    return j
+  end
+  local j = job.new(self, { id = res.id, pid = res.pid, desc = desc, expect = opts.expect, bg = bg,
+    level = level, on_output = opts.on_output })
+  self._jobs[res.id] = j
+  self:record { type = "job", action = "start", host = self.name, job_id = res.id, command = desc,
+    result = "PASS", level = level, data_level = level + 1,
+    source = string.format("Host %s job %d", self.name, res.id),
+    description = "Job started: " .. desc }
+  if not bg then j:wait(timeout > 0 and timeout + 10 or nil) end
+  return j
+end
+
+-- Applies one event from the agent.
+function Host:_event(ev)
+  local name = ev.event
+  if name == "dev.created" or name == "dev.changed" then
+    self._devs[ev.dev.ifindex] = ev.dev
+  elseif name == "dev.deleted" then
+    self._devs[ev.ifindex] = nil
+  elseif name == "job.finished" then
+    local j = self._jobs[ev.job.id]
+    if not j then return end
+    self._jobs[ev.job.id] = nil
+    j:_finish(ev.job)
+    local what
+    if j.timed_out then what = "timed out"
+    elseif j.signal then what = "killed by SIG" .. j.signal
+    else what = "exit code " .. tostring(j.exit_code) end
+    local data = { exit_code = j.exit_code, stdout = j.stdout, stderr = j.stderr }
+    self:record { type = "job", action = "finish", host = self.name, job_id = j.id, command = j.desc,
+      result = j.passed and "PASS" or "FAIL", level = j.level, data_level = j.level + 1,
+      source = string.format("Host %s job %d", self.name, j.id),
+      description = string.format("Job finished: %s (%s)", j.desc, what), data = data }
+  elseif name == "job.output" then
+    local j = self._jobs[ev.id]
+    if j and j.on_output then j.on_output(ev.stream, ev.data) end
+  elseif name == "log" then
+    if self.log then self.log(self.name, ev.level, ev.message) end
+  end
+end
+
+-- A host over an open agent connection whose hello reply is `hello`.
+function M.new(name, conn, hello, opts)
+  local h = setmetatable({
+    name = name, conn = conn, target = opts.target, pid = conn:pid(),
+    kernel = hello.kernel, agent_version = hello.agent_version,
+    capabilities = hello.capabilities or {}, nics = {}, _devs = {}, _jobs = {},
+    log = opts.log,
+  }, Host)
+  for _, d in ipairs(hello.devices or {}) do h._devs[d.ifindex] = d end
+  conn:on_event(function(ev) h:_event(ev) end)
+  return h
+end
+
+function M.is_host(x)
+  return getmetatable(x) == Host
+end
+
+return M

@@ -1,0 +1,17 @@
+-- lnst: the public Lua API (docs/recipes.md is its reference).
+--   local lnst = require "lnst"
+--   return lnst.recipe { name = ..., params = ..., hosts = ..., test = function(r) ... end }
+local results = require "lnst.results"
+
+local M = {}
+
+M.param = require "lnst.param"
+M.results = results
+M.recipe = require("lnst.recipe").new
+M.controller = require("lnst.controller").new
+M.inspect = require "lnst.inspect"
+
+M.PASS, M.FAIL, M.WARNING = results.PASS, results.FAIL, results.WARNING
+M.IMPORTANT, M.NORMAL, M.DEBUG = results.IMPORTANT, results.NORMAL, results.DEBUG
+
+return M

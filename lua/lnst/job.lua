@@ -1,0 +1,81 @@
+-- lnst.job: a process run on a host (host:run returns one).
+--   job.passed, job.exit_code, job.signal, job.stdout, job.stderr,
+--   job.timed_out, job.duration, job.result; job:wait(timeout), job:kill(sig)
+local core = require "lnst.core"
+
+local Job = {}
+Job.__index = Job
+
+local M = {}
+
+local SIGNALS = { HUP = 1, INT = 2, QUIT = 3, KILL = 9, USR1 = 10, USR2 = 12, TERM = 15, STOP = 19, CONT = 18 }
+
+function M.new(host, fields)
+  local job = setmetatable(fields, Job)
+  job.host = host
+  job.finished = false
+  return job
+end
+
+-- Applies the agent's job.finished report.
+function Job:_finish(report)
+  self.finished = true
+  self.exit_code = report.exit_code
+  self.signal = report.signal
+  self.timed_out = report.timed_out or false
+  self.duration = report.duration
+  self.stdout = report.stdout or ""
+  self.stderr = report.stderr or ""
+  self.truncated = report.truncated
+  self.result = { stdout = self.stdout, stderr = self.stderr, exit_code = self.exit_code }
+  local expect = self.expect
+  if self.timed_out or (self.exit_code == nil) then
+    self.passed = false
+  elseif expect == true or expect == nil then
+    self.passed = self.exit_code == 0
+  elseif expect == false then
+    self.passed = self.exit_code ~= 0
+  else
+    self.passed = self.exit_code == expect
+  end
+end
+
+-- Waits until the job finishes (timeout in seconds, nil or 0: forever).
+-- Returns the job; raises on timeout.
+function Job:wait(timeout)
+  local deadline = timeout and timeout > 0 and core.now() + timeout or nil
+  while not self.finished do
+    local lost = self.host.conn:lost()
+    if lost then
+      error(string.format("host %s: agent connection lost while waiting for job %d (%s)",
+        self.host.name, self.id, lost), 2)
+    end
+    local left = deadline and deadline - core.now() or 1
+    if left <= 0 then
+      error(string.format("host %s: job %d (%s) did not finish within %g s",
+        self.host.name, self.id, self.desc, timeout), 2)
+    end
+    core.poll(math.min(left, 1))
+  end
+  return self
+end
+
+-- Sends a signal ("INT", "TERM", "KILL" or a number; default KILL) to the job's process group.
+function Job:kill(sig)
+  if self.finished then return self end
+  local num = type(sig) == "number" and sig or SIGNALS[tostring(sig or "KILL"):gsub("^SIG", "")]
+  if not num then error("job:kill: unknown signal '" .. tostring(sig) .. "'", 2) end
+  self.host:call("job.kill", { id = self.id, signal = num })
+  return self
+end
+
+function Job:__tostring()
+  local state
+  if not self.finished then state = "running"
+  elseif self.timed_out then state = "timed out"
+  elseif self.signal then state = "killed by SIG" .. self.signal
+  else state = "exit " .. tostring(self.exit_code) end
+  return string.format("<job %d on %s: %s (%s)>", self.id, self.host.name, self.desc, state)
+end
+
+return M

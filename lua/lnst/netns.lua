@@ -1,0 +1,113 @@
+-- lnst.netns: the embedded default provisioner.
+-- Every recipe host is a fresh network namespace (with its own mount and PID
+-- namespaces) whose first process is its agent, connected by a socketpair.
+-- Every network label is a bridge in a private fabric namespace; every NIC is
+-- a veth whose host end carries the recipe's NIC name. The kernel owns all of
+-- it: when the agents and the fabric's descriptor go, everything goes.
+local core = require "lnst.core"
+local host = require "lnst.host"
+local util = require "lnst.util"
+
+local M = {}
+local P = {}
+P.__index = P
+
+function M.new(opts)
+  return setmetatable({ debug = opts.debug, log = opts.log, hosts = {}, conns = {} }, P)
+end
+
+-- Provisions the recipe's hosts; returns { name = Host } and the match
+-- description (for the summary).
+function P:provision(reqs)
+  local names = util.sorted_keys(reqs)
+  -- networks in a stable order
+  local nets, net_list = {}, {}
+  for _, hname in ipairs(names) do
+    for _, nic in ipairs(util.sorted_keys(reqs[hname])) do
+      if nic ~= "params" then
+        local label = reqs[hname][nic].network
+        if not nets[label] then nets[label] = true; net_list[#net_list + 1] = label end
+      end
+    end
+  end
+  table.sort(net_list)
+  -- agents first (each clone is a new host namespace), hello pipelined
+  local hello_ids = {}
+  for _, hname in ipairs(names) do
+    local conn = core.spawn_agent(hname, self.debug)
+    self.conns[hname] = conn
+    hello_ids[hname] = conn:send("hello")
+  end
+  self.fabric = core.fabric()
+  local bridges = {}
+  for i, label in ipairs(net_list) do
+    bridges[label] = self.fabric:bridge("lnbr" .. i)
+  end
+  local v = 0
+  for _, hname in ipairs(names) do
+    for _, nic in ipairs(util.sorted_keys(reqs[hname])) do
+      if nic ~= "params" then
+        v = v + 1
+        self.fabric:veth("lnv" .. v, bridges[reqs[hname][nic].network], self.conns[hname]:pid(), nic)
+      end
+    end
+  end
+  local match, map_ids = {}, {}
+  for _, hname in ipairs(names) do
+    local conn = self.conns[hname]
+    local ok, hello, msg = conn:wait(hello_ids[hname], 10)
+    if not ok then error(string.format("host %s: hello failed: %s (%s)", hname, msg, hello)) end
+    local target = string.format("netns host %s (agent pid %d)", hname, conn:pid())
+    local h = host.new(hname, conn, hello, { target = target, log = self.log })
+    self.hosts[hname] = h
+    map_ids[hname] = {}
+    for _, nic in ipairs(util.sorted_keys(reqs[hname])) do
+      if nic ~= "params" then map_ids[hname][nic] = conn:send("dev.map", { name = nic }) end
+    end
+  end
+  for _, hname in ipairs(names) do
+    local h = self.hosts[hname]
+    local m = { host = hname, target = h.target, nics = {} }
+    for _, nic in ipairs(util.sorted_keys(map_ids[hname])) do
+      local ok, dev, msg = h.conn:wait(map_ids[hname][nic], 10)
+      if not ok then error(string.format("host %s: cannot map NIC %s: %s (%s)", hname, nic, msg, dev)) end
+      h._devs[dev.ifindex] = dev
+      rawget(h, "nics")[nic] = h:device(dev.ifindex)
+      m.nics[#m.nics + 1] = { name = nic, target = string.format("%s (network %s)", nic, reqs[hname][nic].network) }
+    end
+    match[#match + 1] = m
+  end
+  return self.hosts, match
+end
+
+-- Ends the run on every host (jobs killed, changes undone), stops the
+-- agents and drops the fabric. Never raises; returns a list of problems.
+function P:cleanup()
+  local problems, ids = {}, {}
+  for name, conn in pairs(self.conns) do
+    if not conn:lost() then
+      local ok, id = pcall(conn.send, conn, "bye")
+      if ok then ids[name] = id end
+    end
+  end
+  for name, id in pairs(ids) do
+    local ok, res, code, msg = pcall(self.conns[name].wait, self.conns[name], id, 10)
+    if not ok then problems[#problems + 1] = res
+    elseif not res then problems[#problems + 1] = string.format("host %s: bye failed: %s (%s)", name, msg, code) end
+  end
+  for name, conn in pairs(self.conns) do
+    local pid = conn:pid()
+    -- an agent that broke its connection gets no grace period
+    if conn:lost() or not ids[name] then core.kill(pid) end
+    conn:close()
+    local status = core.reap(pid, 5)
+    if status ~= "exited 0" then
+      problems[#problems + 1] = string.format("host %s: agent %s", name, status)
+    end
+  end
+  self.conns = {}
+  if self.fabric then self.fabric:close(); self.fabric = nil end
+  return problems
+end
+
+return M

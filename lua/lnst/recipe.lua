@@ -1,0 +1,81 @@
+-- lnst.recipe: a recipe declaration, checked when it is declared.
+--   lnst.recipe { name = "HelloWorld", description = "...",
+--                 params = { count = lnst.param.int { default = 5 } },
+--                 hosts = { host1 = { eth0 = { network = "net1" } }, ... },
+--                 test = function(r) ... end }
+-- A host entry maps NIC names to NIC requirements; `params` inside a host
+-- entry holds host requirements (matched against pool machines).
+local param = require "lnst.param"
+local util = require "lnst.util"
+
+local M = {}
+
+local Recipe = {}
+Recipe.__index = Recipe
+
+function Recipe:__tostring()
+  return string.format("<recipe %s (%s)>", self.name, self.source)
+end
+
+local function fail(msg) error("recipe: " .. msg, 4) end
+
+local function check_hosts(hosts)
+  if type(hosts) ~= "table" then fail("'hosts' must be a table of host name = { NIC = { network = ... } }") end
+  local n = 0
+  for _, hname in ipairs(util.sorted_keys(hosts)) do
+    n = n + 1
+    local h = hosts[hname]
+    if type(hname) ~= "string" or not hname:match("^[%a_][%w_%-]*$") or #hname > 32 then
+      fail(string.format("host name '%s' must be an identifier of at most 32 characters", tostring(hname)))
+    end
+    if type(h) ~= "table" then fail(string.format("host %s: must be a table of NICs", hname)) end
+    for _, nic in ipairs(util.sorted_keys(h)) do
+      local spec = h[nic]
+      if nic == "params" then
+        if type(spec) ~= "table" then fail(string.format("host %s: params must be a table", hname)) end
+      else
+        if not util.valid_ifname(nic) then
+          fail(string.format("host %s: NIC name '%s' is not a valid interface name (1-15 characters, no '/', ':' or spaces)",
+            hname, tostring(nic)))
+        end
+        if type(spec) ~= "table" or type(spec.network) ~= "string" or spec.network == "" then
+          fail(string.format("host %s, NIC %s: needs { network = \"<label>\" }", hname, nic))
+        end
+      end
+    end
+  end
+  if n == 0 then fail("'hosts' declares no host") end
+end
+
+function M.new(def)
+  if type(def) ~= "table" then fail("lnst.recipe takes a table { name = ..., hosts = ..., test = ... }") end
+  local known = { name = true, description = true, params = true, hosts = true, test = true }
+  for k in pairs(def) do
+    if not known[k] then
+      fail(string.format("unknown field '%s' (known: description, hosts, name, params, test)", tostring(k)))
+    end
+  end
+  if def.name ~= nil and type(def.name) ~= "string" then fail("'name' must be a string") end
+  if type(def.test) ~= "function" then fail("'test' must be a function(r)") end
+  local params = def.params or {}
+  if type(params) ~= "table" then fail("'params' must be a table of lnst.param types") end
+  for k, v in pairs(params) do
+    if type(k) ~= "string" or not param.is_param(v) then
+      fail(string.format("parameter '%s' must be declared with an lnst.param type (e.g. lnst.param.int{})", tostring(k)))
+    end
+  end
+  check_hosts(def.hosts)
+  local info = debug.getinfo(2, "Sl")
+  return setmetatable({
+    name = def.name or (info and info.short_src:match("([^/]+)%.lua$")) or "recipe",
+    description = def.description or "",
+    params = params, hosts = def.hosts, test = def.test,
+    source = info and (info.short_src .. ":" .. info.currentline) or "?",
+  }, Recipe)
+end
+
+function M.is_recipe(x)
+  return getmetatable(x) == Recipe
+end
+
+return M

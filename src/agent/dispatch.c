@@ -1,0 +1,334 @@
+/* dispatch.c - the agent's method table: the whole of what a controller can
+ * ask. Each handler validates its params, acts, and returns a result tree or
+ * a negative errno with a message. Nothing outside this table is reachable
+ * from the wire. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+
+struct reply {
+	cJSON *result;
+	char err[512];
+};
+
+typedef int (*handler_fn)(struct agent *a, const cJSON *p, struct reply *r);
+
+/* ---- parameter access ------------------------------------------------------ */
+
+static int want_int(const cJSON *p, const char *key, int *out, struct reply *r)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble) {
+		snprintf(r->err, sizeof(r->err), "parameter '%s' must be an integer", key);
+		return -EINVAL;
+	}
+	*out = (int)v->valuedouble;
+	return 0;
+}
+
+static const char *opt_str(const cJSON *p, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int want_str(const cJSON *p, const char *key, const char **out, struct reply *r)
+{
+	*out = opt_str(p, key);
+	if (!*out) {
+		snprintf(r->err, sizeof(r->err), "parameter '%s' must be a string", key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int dev_result(struct agent *a, int ifindex, struct reply *r)
+{
+	r->result = devdb_get(a->db, ifindex);
+	return 0;
+}
+
+/* ---- session ----------------------------------------------------------------- */
+
+static int on_path(const char *tool)
+{
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	char buf[512];
+	for (const char *p = path; *p;) {
+		const char *e = strchr(p, ':');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, tool);
+		if (access(buf, X_OK) == 0)
+			return 1;
+		p += n + (e ? 1 : 0);
+	}
+	return 0;
+}
+
+static int m_hello(struct agent *a, const cJSON *p, struct reply *r)
+{
+	(void)p;
+	static const char *tools[] = { "ping", "iperf3", "tcpdump", "tc", "nft", "ethtool",
+				       "ip", "bridge", "teamd", "mptcpize", "neper", "sysctl" };
+	struct utsname u;
+	uname(&u);
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "protocol", PROTO_VERSION);
+	cJSON_AddStringToObject(o, "agent_version", AGENT_VERSION);
+	cJSON_AddStringToObject(o, "name", a->name ? a->name : host);
+	cJSON_AddStringToObject(o, "hostname", host);
+	cJSON_AddStringToObject(o, "kernel", u.release);
+	cJSON_AddStringToObject(o, "arch", u.machine);
+	cJSON_AddNumberToObject(o, "pid", getpid());
+	cJSON *caps = cJSON_AddObjectToObject(o, "capabilities");
+	cJSON *t = cJSON_AddArrayToObject(caps, "tools");
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		if (on_path(tools[i]))
+			cJSON_AddItemToArray(t, cJSON_CreateString(tools[i]));
+	cJSON_AddItemToObject(o, "devices", devdb_list(a->db));
+	r->result = o;
+	return 0;
+}
+
+static int m_ping(struct agent *a, const cJSON *p, struct reply *r)
+{
+	(void)a;
+	(void)p;
+	r->result = cJSON_CreateObject();
+	return 0;
+}
+
+static int m_run_end(struct agent *a, const cJSON *p, struct reply *r)
+{
+	(void)p;
+	size_t steps = a->undo.n;
+	int running = jobs_running(a->jobs);
+	agent_end_run(a);
+	r->result = cJSON_CreateObject();
+	cJSON_AddNumberToObject(r->result, "undone", (double)steps);
+	cJSON_AddNumberToObject(r->result, "jobs_killed", running);
+	return 0;
+}
+
+static int m_bye(struct agent *a, const cJSON *p, struct reply *r)
+{
+	int err = m_run_end(a, p, r);
+	a->quit = 1;
+	return err;
+}
+
+/* ---- devices ------------------------------------------------------------------ */
+
+static int m_dev_list(struct agent *a, const cJSON *p, struct reply *r)
+{
+	(void)p;
+	r->result = devdb_list(a->db);
+	return 0;
+}
+
+static int m_dev_map(struct agent *a, const cJSON *p, struct reply *r)
+{
+	const char *name = opt_str(p, "name"), *hw = opt_str(p, "hwaddr");
+	if (!name && !hw) {
+		snprintf(r->err, sizeof(r->err), "dev.map needs 'name' or 'hwaddr'");
+		return -EINVAL;
+	}
+	int ifindex = devdb_find(a->db, name, hw);
+	if (ifindex < 0) {
+		snprintf(r->err, sizeof(r->err), "no device %s '%s' on this host",
+			 name ? "named" : "with hwaddr", name ? name : hw);
+		return -ENODEV;
+	}
+	struct devdb_err e;
+	int err = devdb_map(a->db, ifindex, &e);
+	if (err) {
+		snprintf(r->err, sizeof(r->err), "%s", e.msg);
+		return err;
+	}
+	return dev_result(a, ifindex, r);
+}
+
+static int m_dev_ip(struct agent *a, const cJSON *p, struct reply *r, int add)
+{
+	int ifindex;
+	const char *addr;
+	if (want_int(p, "ifindex", &ifindex, r) || want_str(p, "addr", &addr, r))
+		return -EINVAL;
+	struct devdb_err e;
+	int nodad = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "nodad"));
+	int err = add ? devdb_ip_add(a->db, ifindex, addr, nodad, 1, &e)
+		      : devdb_ip_del(a->db, ifindex, addr, 1, &e);
+	if (err) {
+		snprintf(r->err, sizeof(r->err), "%s", e.msg);
+		return err;
+	}
+	return dev_result(a, ifindex, r);
+}
+
+static int m_dev_ip_add(struct agent *a, const cJSON *p, struct reply *r)
+{
+	return m_dev_ip(a, p, r, 1);
+}
+
+static int m_dev_ip_del(struct agent *a, const cJSON *p, struct reply *r)
+{
+	return m_dev_ip(a, p, r, 0);
+}
+
+static int m_dev_ip_flush(struct agent *a, const cJSON *p, struct reply *r)
+{
+	int ifindex;
+	if (want_int(p, "ifindex", &ifindex, r))
+		return -EINVAL;
+	struct devdb_err e;
+	int all = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "all"));
+	int err = devdb_ip_flush(a->db, ifindex, all, 1, &e);
+	if (err) {
+		snprintf(r->err, sizeof(r->err), "%s", e.msg);
+		return err;
+	}
+	return dev_result(a, ifindex, r);
+}
+
+static int set_updown(struct agent *a, const cJSON *p, struct reply *r, int up)
+{
+	int ifindex;
+	if (want_int(p, "ifindex", &ifindex, r))
+		return -EINVAL;
+	struct devdb_err e;
+	int err = devdb_set_up(a->db, ifindex, up, 1, &e);
+	if (err) {
+		snprintf(r->err, sizeof(r->err), "%s", e.msg);
+		return err;
+	}
+	return dev_result(a, ifindex, r);
+}
+
+static int m_dev_up(struct agent *a, const cJSON *p, struct reply *r)
+{
+	return set_updown(a, p, r, 1);
+}
+
+static int m_dev_down(struct agent *a, const cJSON *p, struct reply *r)
+{
+	return set_updown(a, p, r, 0);
+}
+
+static int m_dev_set(struct agent *a, const cJSON *p, struct reply *r)
+{
+	int ifindex;
+	if (want_int(p, "ifindex", &ifindex, r))
+		return -EINVAL;
+	struct devdb_err e = { "" };
+	int err = 0, mtu;
+	const char *s;
+	const cJSON *item;
+	cJSON_ArrayForEach(item, p) {
+		if (strcmp(item->string, "ifindex") == 0)
+			continue;
+		if (strcmp(item->string, "mtu") == 0) {
+			if (want_int(p, "mtu", &mtu, r))
+				return -EINVAL;
+			err = devdb_set_mtu(a->db, ifindex, mtu, 1, &e);
+		} else if (strcmp(item->string, "hwaddr") == 0) {
+			if (want_str(p, "hwaddr", &s, r))
+				return -EINVAL;
+			err = devdb_set_hwaddr(a->db, ifindex, s, 1, &e);
+		} else if (strcmp(item->string, "name") == 0) {
+			if (want_str(p, "name", &s, r))
+				return -EINVAL;
+			err = devdb_set_name(a->db, ifindex, s, 1, &e);
+		} else {
+			snprintf(r->err, sizeof(r->err),
+				 "dev.set: unknown attribute '%s' (expected mtu, hwaddr or name)",
+				 item->string);
+			return -EINVAL;
+		}
+		if (err) {
+			snprintf(r->err, sizeof(r->err), "%s", e.msg);
+			return err;
+		}
+	}
+	return dev_result(a, ifindex, r);
+}
+
+/* ---- jobs ------------------------------------------------------------------------ */
+
+static int m_job_start(struct agent *a, const cJSON *p, struct reply *r)
+{
+	return job_start(a->jobs, p, &r->result, r->err, sizeof(r->err));
+}
+
+static int m_job_kill(struct agent *a, const cJSON *p, struct reply *r)
+{
+	int id, sig = SIGKILL;
+	if (want_int(p, "id", &id, r))
+		return -EINVAL;
+	if (cJSON_GetObjectItemCaseSensitive(p, "signal") && want_int(p, "signal", &sig, r))
+		return -EINVAL;
+	int err = job_kill(a->jobs, id, sig, r->err, sizeof(r->err));
+	if (!err)
+		r->result = cJSON_CreateObject();
+	return err;
+}
+
+/* ---- the table --------------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	handler_fn fn;
+} methods[] = {
+	{ "hello", m_hello },
+	{ "ping", m_ping },
+	{ "run.end", m_run_end },
+	{ "bye", m_bye },
+	{ "dev.list", m_dev_list },
+	{ "dev.map", m_dev_map },
+	{ "dev.ip_add", m_dev_ip_add },
+	{ "dev.ip_del", m_dev_ip_del },
+	{ "dev.ip_flush", m_dev_ip_flush },
+	{ "dev.up", m_dev_up },
+	{ "dev.down", m_dev_down },
+	{ "dev.set", m_dev_set },
+	{ "job.start", m_job_start },
+	{ "job.kill", m_job_kill },
+};
+
+void dispatch_request(struct agent *a, const struct msg *m)
+{
+	static const cJSON empty = { .type = cJSON_Object };
+	const cJSON *params = m->params ? m->params : &empty;
+	if (m->netns) {
+		conn_send(&a->conn, msg_error(m->id, "ENOSYS",
+					      "namespace '%s' does not exist on this host", m->netns));
+		return;
+	}
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (strcmp(methods[i].name, m->method) != 0)
+			continue;
+		struct reply r = { NULL, "" };
+		int err = methods[i].fn(a, params, &r);
+		if (err) {
+			cJSON_Delete(r.result);
+			log_debug("%s failed: %s", m->method, r.err);
+			conn_send(&a->conn, msg_error(m->id, msg_errno_name(err), "%s",
+						      r.err[0] ? r.err : strerror(-err)));
+		} else {
+			conn_send(&a->conn, msg_reply(m->id, r.result));
+		}
+		return;
+	}
+	conn_send(&a->conn, msg_error(m->id, "ENOSYS", "unknown method '%s'", m->method));
+}

@@ -1,0 +1,230 @@
+/* main.c - lnst-agent: the root daemon that owns a test host's kernel state.
+ *
+ * It serves one controller over a stream socket (an inherited socketpair for
+ * local hosts), dispatches requests through dispatch.c, and pushes device,
+ * job and log events. When the run ends, or the controller goes away for any
+ * reason, it kills its jobs and replays the undo log so the host is left as
+ * it was found. With --netns-host it is the first process of a fresh host
+ * (network, mount and PID namespaces made by the controller): it mounts its
+ * own /proc and /sys so tools inside see this host only.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: lnst-agent --fd N [--name NAME] [--netns-host] [-d]\n"
+		"\n"
+		"Serves one lnst controller over an inherited stream socket.\n"
+		"\n"
+		"  --fd N         the connected socket to serve (inherited from the controller)\n"
+		"  --name NAME    the host's name in the recipe (used in logs and hello)\n"
+		"  --netns-host   this process is the first one of a fresh local host: mount a\n"
+		"                 private /proc and /sys and bring lo up\n"
+		"  --max-frame N  largest frame accepted, in bytes (default %u)\n"
+		"  -d, --debug    debug logging\n"
+		"  -h, --help     this text\n"
+		"  -V, --version  print the version\n",
+		FRAME_MAX_DEFAULT);
+}
+
+void agent_emit(struct agent *a, const char *name, cJSON *fields)
+{
+	if (!a->connected || a->conn.closed) {
+		cJSON_Delete(fields);
+		return;
+	}
+	cJSON *ev = msg_event(name);
+	cJSON *it = fields ? fields->child : NULL;
+	while (it) {
+		cJSON *next = it->next;
+		cJSON_AddItemToObject(ev, it->string, cJSON_DetachItemViaPointer(fields, it));
+		it = next;
+	}
+	cJSON_Delete(fields);
+	conn_send(&a->conn, ev);
+}
+
+void agent_end_run(struct agent *a)
+{
+	jobs_kill_all(a->jobs);
+	int failed = undo_run(&a->undo);
+	if (failed)
+		log_warn("%d undo steps failed", failed);
+}
+
+static void on_dev_event(const char *name, cJSON *ev, void *ud)
+{
+	agent_emit(ud, name, ev);
+}
+
+static void on_log(enum log_level lvl, const char *text, void *ud)
+{
+	struct agent *a = ud;
+	if (!a->connected || a->conn.closed) {
+		fprintf(stderr, "lnst-agent[%s]: %s: %s\n", a->name ? a->name : "", log_level_name(lvl), text);
+		return;
+	}
+	cJSON *f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "level", log_level_name(lvl));
+	cJSON_AddStringToObject(f, "message", text);
+	agent_emit(a, "log", f);
+}
+
+static void on_msg(struct conn *c, struct msg *m, void *ud)
+{
+	struct agent *a = ud;
+	if (m->kind != MSG_REQUEST) {
+		conn_close(c, "protocol error: the controller may only send requests");
+		return;
+	}
+	dispatch_request(a, m);
+}
+
+static void on_close(struct conn *c, const char *reason, void *ud)
+{
+	(void)c;
+	struct agent *a = ud;
+	a->connected = 0;
+	if (!a->quit)
+		log_warn("controller connection closed: %s; cleaning up", reason);
+	agent_end_run(a);
+	a->quit = 1;
+}
+
+static void on_signal(struct loop *l, int fd, uint32_t events, void *ud)
+{
+	(void)l;
+	(void)events;
+	struct agent *a = ud;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			jobs_reap(a->jobs);
+		} else {
+			log_info("signal %d: cleaning up and exiting", si.ssi_signo);
+			agent_end_run(a);
+			a->quit = 1;
+			a->exit_code = 0;
+		}
+	}
+}
+
+/* Private /proc and /sys for a fresh local host (like `ip netns exec`). */
+static int setup_host_mounts(void)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return -errno;
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -errno;
+	umount2("/sys", MNT_DETACH);
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "fd", required_argument, NULL, 'f' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "netns-host", no_argument, NULL, 'N' },
+		{ "max-frame", required_argument, NULL, 'm' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct agent a = { 0 };
+	int fd = -1, netns_host = 0, debug = 0, c;
+	unsigned long max_frame = FRAME_MAX_DEFAULT;
+	while ((c = getopt_long(argc, argv, "dhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': fd = atoi(optarg); break;
+		case 'n': a.name = optarg; break;
+		case 'N': netns_host = 1; break;
+		case 'm': max_frame = strtoul(optarg, NULL, 10); break;
+		case 'd': debug = 1; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("lnst-agent %s (protocol %d)\n", AGENT_VERSION, PROTO_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	log_init("lnst-agent", debug ? LOG_DEBUG : LOG_INFO);
+	if (fd < 0) {
+		fprintf(stderr, "lnst-agent: --fd is required (network listening comes with --listen, not built yet)\n");
+		usage(stderr);
+		return 2;
+	}
+	if (netns_host) {
+		prctl(PR_SET_NAME, "lnst-agent");
+		int err = setup_host_mounts();
+		if (err) {
+			fprintf(stderr, "lnst-agent: cannot set up host mounts: %s\n", strerror(-err));
+			return 1;
+		}
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	a.loop = loop_new();
+	if (!a.loop || sfd < 0)
+		return 1;
+	loop_add(a.loop, sfd, EPOLLIN, on_signal, &a);
+	if (jobs_new(&a.jobs, a.loop, on_dev_event, &a))
+		return 1;
+	int err = devdb_open(&a.db, a.loop, on_dev_event, &a);
+	if (err) {
+		fprintf(stderr, "lnst-agent: cannot open rtnetlink: %s\n", strerror(-err));
+		return 1;
+	}
+	devdb_set_undo(a.db, &a.undo);
+	if (netns_host) {
+		struct devdb_err e;
+		int lo = devdb_find(a.db, "lo", NULL);
+		if (lo > 0)
+			devdb_set_up(a.db, lo, 1, 0, &e);
+	}
+	if (conn_init(&a.conn, a.loop, fd, (uint32_t)max_frame, on_msg, on_close, &a)) {
+		fprintf(stderr, "lnst-agent: fd %d is not a usable socket\n", fd);
+		return 1;
+	}
+	a.connected = 1;
+	log_set_sink(on_log, &a);
+
+	while (!a.quit) {
+		int n = loop_run_once(a.loop, -1);
+		if (n < 0 && n != -EINTR)
+			break;
+	}
+	if (a.connected)
+		conn_flush(&a.conn, 2000);
+	log_set_sink(NULL, NULL);
+	conn_free(&a.conn);
+	jobs_free(a.jobs);
+	devdb_close(a.db);
+	undo_free(&a.undo);
+	loop_free(a.loop);
+	close(sfd);
+	return a.exit_code;
+}

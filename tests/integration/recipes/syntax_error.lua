@@ -1,0 +1,5 @@
+local lnst = require "lnst"
+return lnst.recipe {
+  name = "SyntaxError"
+  hosts = {},
+}
