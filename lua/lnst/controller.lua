@@ -97,7 +97,7 @@ function Controller:run(recipe, given)
   core.guard(false)
   if sig and not run.exception then run:set_exception("interrupted by " .. sig) end
   if self.summary then
-    self.output:write(format.human(run, { level = self.level, colour = self.colour }))
+    self.output:write(format.human(run, { level = self.level, colour = self.colour }), "\n")
     self.output:flush()
   end
   return run
