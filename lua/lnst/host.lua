@@ -114,6 +114,11 @@ function Host:run(cmd, opts)
     result = "PASS", level = level, data_level = level + 1,
     source = string.format("Host %s job %d", self.name, res.id),
     description = "Job started: " .. desc }
+  local early = self._early[res.id]
+  if early then
+    self._early[res.id] = nil
+    self:_finished(j, early)
+  end
   if not bg then j:wait(timeout > 0 and timeout + 10 or nil) end
   return j
 end
@@ -127,18 +132,12 @@ function Host:_event(ev)
     self._devs[ev.ifindex] = nil
   elseif name == "job.finished" then
     local j = self._jobs[ev.job.id]
-    if not j then return end
-    self._jobs[ev.job.id] = nil
-    j:_finish(ev.job)
-    local what
-    if j.timed_out then what = "timed out"
-    elseif j.signal then what = "killed by SIG" .. j.signal
-    else what = "exit code " .. tostring(j.exit_code) end
-    local data = { exit_code = j.exit_code, stdout = j.stdout, stderr = j.stderr }
-    self:record { type = "job", action = "finish", host = self.name, job_id = j.id, command = j.desc,
-      result = j.passed and "PASS" or "FAIL", level = j.level, data_level = j.level + 1,
-      source = string.format("Host %s job %d", self.name, j.id),
-      description = string.format("Job finished: %s (%s)", j.desc, what), data = data }
+    if not j then
+      -- it finished before job.start's reply was handled (same read)
+      self._early[ev.job.id] = ev.job
+      return
+    end
+    self:_finished(j, ev.job)
   elseif name == "job.output" then
     local j = self._jobs[ev.id]
     if j and j.on_output then j.on_output(ev.stream, ev.data) end
@@ -147,12 +146,26 @@ function Host:_event(ev)
   end
 end
 
+function Host:_finished(j, report)
+  self._jobs[j.id] = nil
+  j:_finish(report)
+  local what
+  if j.timed_out then what = "timed out"
+  elseif j.signal then what = "killed by SIG" .. j.signal
+  else what = "exit code " .. tostring(j.exit_code) end
+  local data = { exit_code = j.exit_code, stdout = j.stdout, stderr = j.stderr }
+  self:record { type = "job", action = "finish", host = self.name, job_id = j.id, command = j.desc,
+    result = j.passed and "PASS" or "FAIL", level = j.level, data_level = j.level + 1,
+    source = string.format("Host %s job %d", self.name, j.id),
+    description = string.format("Job finished: %s (%s)", j.desc, what), data = data }
+end
+
 -- A host over an open agent connection whose hello reply is `hello`.
 function M.new(name, conn, hello, opts)
   local h = setmetatable({
     name = name, conn = conn, target = opts.target, pid = conn:pid(),
     kernel = hello.kernel, agent_version = hello.agent_version,
-    capabilities = hello.capabilities or {}, nics = {}, _devs = {}, _jobs = {},
+    capabilities = hello.capabilities or {}, nics = {}, _devs = {}, _jobs = {}, _early = {},
     log = opts.log,
   }, Host)
   for _, d in ipairs(hello.devices or {}) do h._devs[d.ifindex] = d end

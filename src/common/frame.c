@@ -2,6 +2,7 @@
 #include "frame.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,8 @@ void frame_reader_free(struct frame_reader *r)
 
 static int reserve(struct frame_reader *r, size_t extra)
 {
+	if (extra > SIZE_MAX / 2 - r->len)
+		return -ENOMEM;
 	if (r->off > 0 && (r->off == r->len || r->len + extra > r->cap)) {
 		memmove(r->buf, r->buf + r->off, r->len - r->off);
 		r->len -= r->off;
@@ -52,11 +55,13 @@ ssize_t frame_reader_fill(struct frame_reader *r, int fd)
 {
 	/* Read at least a page, more when a large frame is pending. */
 	size_t want = 16384;
-	if (r->len - r->off >= FRAME_HDR_LEN) {
+	size_t avail = r->len - r->off;
+	if (avail >= FRAME_HDR_LEN) {
 		uint32_t plen = frame_header_get((const uint8_t *)r->buf + r->off);
-		size_t need = FRAME_HDR_LEN + (size_t)plen - (r->len - r->off);
-		if (plen <= r->max && need > want)
-			want = need;
+		size_t total = FRAME_HDR_LEN + (size_t)plen;
+		/* Only a frame still incomplete asks for more room. */
+		if (plen <= r->max && total > avail && total - avail > want)
+			want = total - avail;
 	}
 	int err = reserve(r, want);
 	if (err)

@@ -568,8 +568,6 @@ static int parse_value(struct lit *p, cJSON **out)
 	char c = peek(p), name[16], *s;
 	int rc;
 	*out = NULL;
-	if (p->pos >= p->len || is_stop(p, c))
-		return fail(p, p->pos, "expected a value, found %s", describe(p, name));
 	switch (c) {
 	case '[':
 		return parse_seq(p, ']', out);

@@ -8,6 +8,11 @@
  * 2001:db8::1/64), which are strings. Anything that looks like code is
  * rejected. Results are cJSON trees the caller frees with cJSON_Delete.
  *
+ * Stricter than Python where Python would silently change the data: integers
+ * beyond 2^53 (not exact as doubles), duplicate dict keys, unknown string
+ * escapes and invalid UTF-8 are errors. As in Python, (a) is just a; (a,) is
+ * a one-element list.
+ *
  * Errors return -EINVAL (-ENOMEM when out of memory) and write a message that
  * starts with the byte offset of the problem ("at offset 7: ...") into err.
  */

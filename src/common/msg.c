@@ -26,7 +26,7 @@ static int get_id(const cJSON *v, int64_t *id)
 	if (!cJSON_IsNumber(v))
 		return -1;
 	double d = v->valuedouble;
-	if (!(d >= 0 && d <= 9007199254740991.0) || floor(d) != d)
+	if (!(d >= 0 && d < MSG_ID_LIMIT) || floor(d) != d)
 		return -1;
 	*id = (int64_t)d;
 	return 0;
@@ -35,9 +35,16 @@ static int get_id(const cJSON *v, int64_t *id)
 int msg_parse(const char *payload, uint32_t len, struct msg *m, const char **why)
 {
 	memset(m, 0, sizeof(*m));
-	m->root = cJSON_ParseWithLength(payload, len);
+	const char *end = NULL;
+	m->root = cJSON_ParseWithLengthOpts(payload, len, &end, 0);
 	if (!m->root) {
 		*why = "payload is not valid JSON";
+		goto bad;
+	}
+	while (end < payload + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+		end++;
+	if (end != payload + len) {
+		*why = "trailing data after the JSON object";
 		goto bad;
 	}
 	if (!cJSON_IsObject(m->root)) {
@@ -85,6 +92,10 @@ int msg_parse(const char *payload, uint32_t len, struct msg *m, const char **why
 		m->error = cJSON_GetObjectItemCaseSensitive(m->root, "error");
 		if (!!m->result == !!m->error) {
 			*why = "reply needs exactly one of result and error";
+			goto bad;
+		}
+		if (m->result && cJSON_IsNull(m->result)) {
+			*why = "reply result is null";
 			goto bad;
 		}
 		if (m->error) {

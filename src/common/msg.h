@@ -14,6 +14,8 @@
 
 #define PROTO_VERSION 1
 #define MSG_NAME_MAX 64
+/* Ids stay below 10^15 so that cJSON prints them exactly. */
+#define MSG_ID_LIMIT 1e15
 
 enum msg_kind { MSG_REQUEST = 1, MSG_REPLY, MSG_EVENT };
 

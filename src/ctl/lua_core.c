@@ -423,12 +423,22 @@ static int l_json_decode(lua_State *L)
 	return 1;
 }
 
+/* A string argument without NUL bytes (C parsers would stop at one). */
+static const char *check_text(lua_State *L, int idx)
+{
+	size_t n;
+	const char *s = luaL_checklstring(L, idx, &n);
+	if (strlen(s) != n)
+		luaL_argerror(L, idx, "text contains a NUL byte");
+	return s;
+}
+
 /* core.literal(text) -> value | nil, err */
 static int l_literal(lua_State *L)
 {
 	char err[256];
 	cJSON *v;
-	if (literal_parse(luaL_checkstring(L, 1), &v, err, sizeof(err))) {
+	if (literal_parse(check_text(L, 1), &v, err, sizeof(err))) {
 		lua_pushnil(L);
 		lua_pushstring(L, err);
 		return 2;
@@ -443,7 +453,7 @@ static int l_assignment(lua_State *L)
 {
 	char err[256], *key;
 	cJSON *v;
-	if (literal_parse_assignment(luaL_checkstring(L, 1), &key, &v, err, sizeof(err))) {
+	if (literal_parse_assignment(check_text(L, 1), &key, &v, err, sizeof(err))) {
 		lua_pushnil(L);
 		lua_pushstring(L, err);
 		return 2;
@@ -461,7 +471,7 @@ static int l_assignments(lua_State *L)
 	char err[256];
 	cJSON *v;
 	const char *sep = luaL_optstring(L, 2, ";");
-	if (literal_parse_assignments(luaL_checkstring(L, 1), sep[0], &v, err, sizeof(err))) {
+	if (literal_parse_assignments(check_text(L, 1), sep[0], &v, err, sizeof(err))) {
 		lua_pushnil(L);
 		lua_pushstring(L, err);
 		return 2;
