@@ -51,6 +51,50 @@ static void on_stdin(struct loop *l, int fd, uint32_t events, void *ud)
 	rl_callback_read_char();
 }
 
+/* Not a terminal (a pipe or file): plain lines, no prompt, no echo. */
+struct plain {
+	char buf[65536];
+	size_t len;
+};
+
+static void on_plain_stdin(struct loop *l, int fd, uint32_t events, void *ud)
+{
+	(void)l;
+	(void)events;
+	struct plain *p = ud;
+	if (p->len == sizeof(p->buf) - 1) {
+		p->buf[p->len] = 0;
+		repl.pending = strdup(p->buf); /* an overlong line: take it as is */
+		p->len = 0;
+		return;
+	}
+	ssize_t n = read(fd, p->buf + p->len, sizeof(p->buf) - 1 - p->len);
+	if (n <= 0) {
+		if (p->len) {
+			p->buf[p->len] = 0;
+			repl.pending = strdup(p->buf);
+			p->len = 0;
+		} else {
+			repl.eof = 1;
+		}
+		return;
+	}
+	p->len += (size_t)n;
+}
+
+/* Takes one complete line out of the plain buffer, if there is one. */
+static char *plain_line(struct plain *p)
+{
+	char *nl = memchr(p->buf, '\n', p->len);
+	if (!nl)
+		return NULL;
+	size_t n = (size_t)(nl - p->buf);
+	char *line = strndup(p->buf, n);
+	memmove(p->buf, nl + 1, p->len - n - 1);
+	p->len -= n + 1;
+	return line;
+}
+
 /* Calls lnst.repl.eval(line) -> "more" | "ok" | "quit". */
 static const char *evaluate(lua_State *L, const char *line)
 {
@@ -97,20 +141,27 @@ int repl_run(lua_State *L)
 	read_history(repl.history);
 	rl_catch_signals = 0;
 	rl_readline_name = "lnst";
-	if (tty)
+	static struct plain plain;
+	loop_fd_cb reader = tty ? on_stdin : on_plain_stdin;
+	if (tty) {
 		printf("lnst REPL - Lua with the lnst library loaded as `lnst`. :help for help, Ctrl-D to quit.\n");
-	install();
-	loop_add(loop, 0, EPOLLIN, on_stdin, NULL);
+		install();
+	}
+	loop_add(loop, 0, EPOLLIN, reader, &plain);
 	int code = 0;
-	while (!repl.eof) {
-		int n = loop_run_once(loop, -1);
+	while (!repl.eof || repl.pending || (!tty && memchr(plain.buf, '\n', plain.len))) {
+		if (!tty && !repl.pending)
+			repl.pending = plain_line(&plain);
+		int n = repl.pending ? 0 : loop_run_once(loop, -1);
 		if (ctl_interrupted) {
 			/* Ctrl-C at the prompt: drop the line, start afresh. */
 			ctl_interrupted = 0;
 			lua_sethook(L, NULL, 0, 0);
-			rl_free_line_state();
-			rl_replace_line("", 0);
-			rl_crlf();
+			if (tty) {
+				rl_free_line_state();
+				rl_replace_line("", 0);
+				rl_crlf();
+			}
 			lua_getglobal(L, "require");
 			lua_pushstring(L, "lnst.repl");
 			lua_call(L, 1, 1);
@@ -118,8 +169,10 @@ int repl_run(lua_State *L)
 			lua_call(L, 0, 0);
 			lua_pop(L, 1);
 			repl.continuing = 0;
-			rl_callback_handler_remove();
-			install();
+			if (tty) {
+				rl_callback_handler_remove();
+				install();
+			}
 			continue;
 		}
 		if (n < 0 && n != -EINTR)
@@ -128,7 +181,8 @@ int repl_run(lua_State *L)
 			continue;
 		char *line = repl.pending;
 		repl.pending = NULL;
-		rl_callback_handler_remove();
+		if (tty)
+			rl_callback_handler_remove();
 		loop_del(loop, 0);
 		if (*line && tty)
 			add_history(line);
@@ -139,10 +193,13 @@ int repl_run(lua_State *L)
 		if (strcmp(st, "quit") == 0)
 			break;
 		repl.continuing = strcmp(st, "more") == 0;
-		loop_add(loop, 0, EPOLLIN, on_stdin, NULL);
-		install();
+		if (!repl.eof)
+			loop_add(loop, 0, EPOLLIN, reader, &plain);
+		if (tty)
+			install();
 	}
-	rl_callback_handler_remove();
+	if (tty)
+		rl_callback_handler_remove();
 	loop_del(loop, 0);
 	if (tty) {
 		printf("\n");
