@@ -17,34 +17,35 @@ function Recipe:__tostring()
   return string.format("<recipe %s (%s)>", self.name, self.source)
 end
 
-local function fail(msg) error("recipe: " .. msg, 4) end
+-- Raises at the line that declared the recipe: `depth` frames above fail().
+local function fail(msg, depth) error("recipe: " .. msg, depth or 3) end
 
 local function check_hosts(hosts)
-  if type(hosts) ~= "table" then fail("'hosts' must be a table of host name = { NIC = { network = ... } }") end
+  if type(hosts) ~= "table" then fail("'hosts' must be a table of host name = { NIC = { network = ... } }", 4) end
   local n = 0
   for _, hname in ipairs(util.sorted_keys(hosts)) do
     n = n + 1
     local h = hosts[hname]
     if type(hname) ~= "string" or not hname:match("^[%a_][%w_%-]*$") or #hname > 32 then
-      fail(string.format("host name '%s' must be an identifier of at most 32 characters", tostring(hname)))
+      fail(string.format("host name '%s' must be an identifier of at most 32 characters", tostring(hname)), 4)
     end
-    if type(h) ~= "table" then fail(string.format("host %s: must be a table of NICs", hname)) end
+    if type(h) ~= "table" then fail(string.format("host %s: must be a table of NICs", hname), 4) end
     for _, nic in ipairs(util.sorted_keys(h)) do
       local spec = h[nic]
       if nic == "params" then
-        if type(spec) ~= "table" then fail(string.format("host %s: params must be a table", hname)) end
+        if type(spec) ~= "table" then fail(string.format("host %s: params must be a table", hname), 4) end
       else
         if not util.valid_ifname(nic) then
           fail(string.format("host %s: NIC name '%s' is not a valid interface name (1-15 characters, no '/', ':' or spaces)",
-            hname, tostring(nic)))
+            hname, tostring(nic)), 4)
         end
         if type(spec) ~= "table" or type(spec.network) ~= "string" or spec.network == "" then
-          fail(string.format("host %s, NIC %s: needs { network = \"<label>\" }", hname, nic))
+          fail(string.format("host %s, NIC %s: needs { network = \"<label>\" }", hname, nic), 4)
         end
       end
     end
   end
-  if n == 0 then fail("'hosts' declares no host") end
+  if n == 0 then fail("'hosts' declares no host", 4) end
 end
 
 function M.new(def)
