@@ -7,13 +7,19 @@ cd "$ROOT"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# What a run could leak: namespaces with processes, named namespaces, links
-# in the root namespace, and agent or job processes.
+# What a run could leak: processes of this test's session (agents, jobs,
+# controllers) and the network namespaces they hold, named namespaces, and
+# links in the root namespace. A namespace with no process left is freed by
+# the kernel unless something names it, so these cover them all. Filtering
+# by session keeps other people's concurrent runs out of the picture.
+SID=$(ps -o sid= -p $$ | tr -d ' ')
 leak_state() {
-  echo "netns: $(lsns -t net -n -o NS 2>/dev/null | sort | tr '\n' ' ')"
+  local pids
+  pids=$(ps -eo pid=,sid= | awk -v s="$SID" '$2 == s {print $1}')
+  echo "procs: $(for p in $pids; do [ "$p" != $$ ] && cat /proc/$p/comm 2>/dev/null; done | grep -vE '^(bash|ps|awk|cat|sort|tr|grep)$' | sort | tr '\n' ' ')"
+  echo "netns: $(for p in $pids; do readlink /proc/$p/ns/net 2>/dev/null; done | sort -u | tr '\n' ' ')"
   echo "named: $(ip netns list 2>/dev/null | tr '\n' ' ')"
   echo "links: $(ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')"
-  echo "procs: $(ps -eo comm= | grep -E '^(lnst|lnst-agent)$' | sort | tr '\n' ' ')"
 }
 
 leak_begin() { LEAK_BEFORE=$(leak_state); }
