@@ -13,17 +13,11 @@
 
 #include "agent.h"
 #include "log.h"
+#include "rpc.h"
 
-struct reply {
-	cJSON *result;
-	char err[512];
-};
+/* ---- parameter access (rpc.h) ---------------------------------------------- */
 
-typedef int (*handler_fn)(struct agent *a, const cJSON *p, struct reply *r);
-
-/* ---- parameter access ------------------------------------------------------ */
-
-static int want_int(const cJSON *p, const char *key, int *out, struct reply *r)
+int rpc_int(const cJSON *p, const char *key, int *out, struct rpc_reply *r)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
 	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble) {
@@ -34,15 +28,15 @@ static int want_int(const cJSON *p, const char *key, int *out, struct reply *r)
 	return 0;
 }
 
-static const char *opt_str(const cJSON *p, const char *key)
+const char *rpc_opt_str(const cJSON *p, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, key);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int want_str(const cJSON *p, const char *key, const char **out, struct reply *r)
+int rpc_str(const cJSON *p, const char *key, const char **out, struct rpc_reply *r)
 {
-	*out = opt_str(p, key);
+	*out = rpc_opt_str(p, key);
 	if (!*out) {
 		snprintf(r->err, sizeof(r->err), "parameter '%s' must be a string", key);
 		return -EINVAL;
@@ -50,7 +44,40 @@ static int want_str(const cJSON *p, const char *key, const char **out, struct re
 	return 0;
 }
 
-static int dev_result(struct agent *a, int ifindex, struct reply *r)
+int rpc_opt_int(const cJSON *p, const char *key, int dflt, int *out, struct rpc_reply *r)
+{
+	if (!cJSON_GetObjectItemCaseSensitive(p, key)) {
+		*out = dflt;
+		return 0;
+	}
+	return rpc_int(p, key, out, r);
+}
+
+int rpc_opt_bool(const cJSON *p, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, key));
+}
+
+int rpc_only(const cJSON *p, const char *const *allowed, struct rpc_reply *r)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, p) {
+		int ok = 0;
+		for (const char *const *a = allowed; *a && !ok; a++)
+			ok = strcmp(*a, it->string) == 0;
+		if (!ok) {
+			size_t o = (size_t)snprintf(r->err, sizeof(r->err), "unknown parameter '%s' (known:", it->string);
+			for (const char *const *a = allowed; *a && o < sizeof(r->err); a++)
+				o += (size_t)snprintf(r->err + o, sizeof(r->err) - o, " %s", *a);
+			if (o < sizeof(r->err))
+				snprintf(r->err + o, sizeof(r->err) - o, ")");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int dev_result(struct agent *a, int ifindex, struct rpc_reply *r)
 {
 	r->result = devdb_get(a->db, ifindex);
 	return 0;
@@ -75,7 +102,7 @@ static int on_path(const char *tool)
 	return 0;
 }
 
-static int m_hello(struct agent *a, const cJSON *p, struct reply *r)
+static int m_hello(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	(void)p;
 	static const char *tools[] = { "ping", "iperf3", "tcpdump", "tc", "nft", "ethtool",
@@ -102,7 +129,7 @@ static int m_hello(struct agent *a, const cJSON *p, struct reply *r)
 	return 0;
 }
 
-static int m_ping(struct agent *a, const cJSON *p, struct reply *r)
+static int m_ping(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	(void)a;
 	(void)p;
@@ -110,7 +137,7 @@ static int m_ping(struct agent *a, const cJSON *p, struct reply *r)
 	return 0;
 }
 
-static int m_run_end(struct agent *a, const cJSON *p, struct reply *r)
+static int m_run_end(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	(void)p;
 	size_t steps = a->undo.n;
@@ -122,7 +149,7 @@ static int m_run_end(struct agent *a, const cJSON *p, struct reply *r)
 	return 0;
 }
 
-static int m_bye(struct agent *a, const cJSON *p, struct reply *r)
+static int m_bye(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	int err = m_run_end(a, p, r);
 	a->quit = 1;
@@ -131,16 +158,16 @@ static int m_bye(struct agent *a, const cJSON *p, struct reply *r)
 
 /* ---- devices ------------------------------------------------------------------ */
 
-static int m_dev_list(struct agent *a, const cJSON *p, struct reply *r)
+static int m_dev_list(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	(void)p;
 	r->result = devdb_list(a->db);
 	return 0;
 }
 
-static int m_dev_map(struct agent *a, const cJSON *p, struct reply *r)
+static int m_dev_map(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
-	const char *name = opt_str(p, "name"), *hw = opt_str(p, "hwaddr");
+	const char *name = rpc_opt_str(p, "name"), *hw = rpc_opt_str(p, "hwaddr");
 	if (!name && !hw) {
 		snprintf(r->err, sizeof(r->err), "dev.map needs 'name' or 'hwaddr'");
 		return -EINVAL;
@@ -160,11 +187,11 @@ static int m_dev_map(struct agent *a, const cJSON *p, struct reply *r)
 	return dev_result(a, ifindex, r);
 }
 
-static int m_dev_ip(struct agent *a, const cJSON *p, struct reply *r, int add)
+static int m_dev_ip(struct agent *a, const cJSON *p, struct rpc_reply *r, int add)
 {
 	int ifindex;
 	const char *addr;
-	if (want_int(p, "ifindex", &ifindex, r) || want_str(p, "addr", &addr, r))
+	if (rpc_int(p, "ifindex", &ifindex, r) || rpc_str(p, "addr", &addr, r))
 		return -EINVAL;
 	struct devdb_err e;
 	int nodad = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "nodad"));
@@ -177,20 +204,20 @@ static int m_dev_ip(struct agent *a, const cJSON *p, struct reply *r, int add)
 	return dev_result(a, ifindex, r);
 }
 
-static int m_dev_ip_add(struct agent *a, const cJSON *p, struct reply *r)
+static int m_dev_ip_add(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	return m_dev_ip(a, p, r, 1);
 }
 
-static int m_dev_ip_del(struct agent *a, const cJSON *p, struct reply *r)
+static int m_dev_ip_del(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	return m_dev_ip(a, p, r, 0);
 }
 
-static int m_dev_ip_flush(struct agent *a, const cJSON *p, struct reply *r)
+static int m_dev_ip_flush(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	int ifindex;
-	if (want_int(p, "ifindex", &ifindex, r))
+	if (rpc_int(p, "ifindex", &ifindex, r))
 		return -EINVAL;
 	struct devdb_err e;
 	int all = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "all"));
@@ -202,10 +229,10 @@ static int m_dev_ip_flush(struct agent *a, const cJSON *p, struct reply *r)
 	return dev_result(a, ifindex, r);
 }
 
-static int set_updown(struct agent *a, const cJSON *p, struct reply *r, int up)
+static int set_updown(struct agent *a, const cJSON *p, struct rpc_reply *r, int up)
 {
 	int ifindex;
-	if (want_int(p, "ifindex", &ifindex, r))
+	if (rpc_int(p, "ifindex", &ifindex, r))
 		return -EINVAL;
 	struct devdb_err e;
 	int err = devdb_set_up(a->db, ifindex, up, 1, &e);
@@ -216,20 +243,20 @@ static int set_updown(struct agent *a, const cJSON *p, struct reply *r, int up)
 	return dev_result(a, ifindex, r);
 }
 
-static int m_dev_up(struct agent *a, const cJSON *p, struct reply *r)
+static int m_dev_up(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	return set_updown(a, p, r, 1);
 }
 
-static int m_dev_down(struct agent *a, const cJSON *p, struct reply *r)
+static int m_dev_down(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	return set_updown(a, p, r, 0);
 }
 
-static int m_dev_set(struct agent *a, const cJSON *p, struct reply *r)
+static int m_dev_set(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	int ifindex;
-	if (want_int(p, "ifindex", &ifindex, r))
+	if (rpc_int(p, "ifindex", &ifindex, r))
 		return -EINVAL;
 	struct devdb_err e = { "" };
 	int err = 0, mtu;
@@ -239,15 +266,15 @@ static int m_dev_set(struct agent *a, const cJSON *p, struct reply *r)
 		if (strcmp(item->string, "ifindex") == 0)
 			continue;
 		if (strcmp(item->string, "mtu") == 0) {
-			if (want_int(p, "mtu", &mtu, r))
+			if (rpc_int(p, "mtu", &mtu, r))
 				return -EINVAL;
 			err = devdb_set_mtu(a->db, ifindex, mtu, 1, &e);
 		} else if (strcmp(item->string, "hwaddr") == 0) {
-			if (want_str(p, "hwaddr", &s, r))
+			if (rpc_str(p, "hwaddr", &s, r))
 				return -EINVAL;
 			err = devdb_set_hwaddr(a->db, ifindex, s, 1, &e);
 		} else if (strcmp(item->string, "name") == 0) {
-			if (want_str(p, "name", &s, r))
+			if (rpc_str(p, "name", &s, r))
 				return -EINVAL;
 			err = devdb_set_name(a->db, ifindex, s, 1, &e);
 		} else {
@@ -266,17 +293,17 @@ static int m_dev_set(struct agent *a, const cJSON *p, struct reply *r)
 
 /* ---- jobs ------------------------------------------------------------------------ */
 
-static int m_job_start(struct agent *a, const cJSON *p, struct reply *r)
+static int m_job_start(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	return job_start(a->jobs, p, &r->result, r->err, sizeof(r->err));
 }
 
-static int m_job_kill(struct agent *a, const cJSON *p, struct reply *r)
+static int m_job_kill(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	int id, sig = SIGKILL;
-	if (want_int(p, "id", &id, r))
+	if (rpc_int(p, "id", &id, r))
 		return -EINVAL;
-	if (cJSON_GetObjectItemCaseSensitive(p, "signal") && want_int(p, "signal", &sig, r))
+	if (cJSON_GetObjectItemCaseSensitive(p, "signal") && rpc_int(p, "signal", &sig, r))
 		return -EINVAL;
 	int err = job_kill(a->jobs, id, sig, r->err, sizeof(r->err));
 	if (!err)
@@ -288,7 +315,7 @@ static int m_job_kill(struct agent *a, const cJSON *p, struct reply *r)
 
 static const struct {
 	const char *name;
-	handler_fn fn;
+	rpc_handler fn;
 } methods[] = {
 	{ "hello", m_hello },
 	{ "ping", m_ping },
@@ -318,7 +345,7 @@ void dispatch_request(struct agent *a, const struct msg *m)
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		if (strcmp(methods[i].name, m->method) != 0)
 			continue;
-		struct reply r = { NULL, "" };
+		struct rpc_reply r = { NULL, "" };
 		int err = methods[i].fn(a, params, &r);
 		if (err) {
 			cJSON_Delete(r.result);

@@ -1,0 +1,34 @@
+/* rpc.h - what a request handler of the agent sees.
+ *
+ * A handler validates its params with the rpc_* helpers, acts, and either
+ * returns 0 with r->result set (NULL means `true`) or a negative errno with
+ * r->err saying what failed, on which device, and why. Handlers live in the
+ * module that owns the state they touch (devdb.c, job.c, ...); the table in
+ * dispatch.c lists them all and is the whole of what the wire can reach.
+ */
+#ifndef LNST_RPC_H
+#define LNST_RPC_H
+
+#include <cjson/cJSON.h>
+
+struct agent;
+
+struct rpc_reply {
+	cJSON *result;
+	char err[512];
+};
+
+typedef int (*rpc_handler)(struct agent *a, const cJSON *params, struct rpc_reply *r);
+
+/* Required integer / string params: 0, or -EINVAL with r->err naming the key. */
+int rpc_int(const cJSON *p, const char *key, int *out, struct rpc_reply *r);
+int rpc_str(const cJSON *p, const char *key, const char **out, struct rpc_reply *r);
+/* Optional params: the value, or NULL / dflt when absent. A present value of
+ * the wrong type is an error (-EINVAL) for rpc_opt_int. */
+const char *rpc_opt_str(const cJSON *p, const char *key);
+int rpc_opt_int(const cJSON *p, const char *key, int dflt, int *out, struct rpc_reply *r);
+int rpc_opt_bool(const cJSON *p, const char *key);
+/* Fails with -EINVAL naming the first key of p not in the NULL-terminated list. */
+int rpc_only(const cJSON *p, const char *const *allowed, struct rpc_reply *r);
+
+#endif
