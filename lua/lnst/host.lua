@@ -111,9 +111,13 @@ function Host:run(cmd, opts)
     level = level, on_output = opts.on_output })
   self._jobs[res.id] = j
   self:record { type = "job", action = "start", host = self.name, job_id = res.id, command = desc,
-    result = "PASS", level = level, data_level = level + 1,
+    result = "PASS", level = level, data_level = math.min(level + 1, 3),
     source = string.format("Host %s job %d", self.name, res.id),
     description = "Job started: " .. desc }
+  for _, ev in ipairs(self._early_output[res.id] or {}) do
+    if j.on_output then j.on_output(ev.stream, ev.data) end
+  end
+  self._early_output[res.id] = nil
   local early = self._early[res.id]
   if early then
     self._early[res.id] = nil
@@ -139,8 +143,15 @@ function Host:_event(ev)
     end
     self:_finished(j, ev.job)
   elseif name == "job.output" then
-    local j = self._jobs[ev.id]
-    if j and j.on_output then j.on_output(ev.stream, ev.data) end
+    local j = self._jobs[ev.job]
+    if j then
+      if j.on_output then j.on_output(ev.stream, ev.data) end
+    else
+      -- arrived before job.start's reply was handled: hand it over later
+      local q = self._early_output[ev.job] or {}
+      q[#q + 1] = ev
+      self._early_output[ev.job] = q
+    end
   elseif name == "log" then
     if self.log then self.log(self.name, ev.level, ev.message) end
   end
@@ -155,7 +166,7 @@ function Host:_finished(j, report)
   else what = "exit code " .. tostring(j.exit_code) end
   local data = { exit_code = j.exit_code, stdout = j.stdout, stderr = j.stderr }
   self:record { type = "job", action = "finish", host = self.name, job_id = j.id, command = j.desc,
-    result = j.passed and "PASS" or "FAIL", level = j.level, data_level = j.level + 1,
+    result = j.passed and "PASS" or "FAIL", level = j.level, data_level = math.min(j.level + 1, 3),
     source = string.format("Host %s job %d", self.name, j.id),
     description = string.format("Job finished: %s (%s)", j.desc, what), data = data }
 end
@@ -165,7 +176,7 @@ function M.new(name, conn, hello, opts)
   local h = setmetatable({
     name = name, conn = conn, target = opts.target, pid = conn:pid(),
     kernel = hello.kernel, agent_version = hello.agent_version,
-    capabilities = hello.capabilities or {}, nics = {}, _devs = {}, _jobs = {}, _early = {},
+    capabilities = hello.capabilities or {}, nics = {}, _devs = {}, _jobs = {}, _early = {}, _early_output = {},
     log = opts.log,
   }, Host)
   for _, d in ipairs(hello.devices or {}) do h._devs[d.ifindex] = d end

@@ -9,6 +9,8 @@ Job.__index = Job
 local M = {}
 
 local SIGNALS = { HUP = 1, INT = 2, QUIT = 3, KILL = 9, USR1 = 10, USR2 = 12, TERM = 15, STOP = 19, CONT = 18 }
+local SIGNAME = {}
+for name, num in pairs(SIGNALS) do SIGNAME[num] = name end
 
 function M.new(host, fields)
   local job = setmetatable(fields, Job)
@@ -29,7 +31,9 @@ function Job:_finish(report)
   self.truncated = report.truncated
   self.result = { stdout = self.stdout, stderr = self.stderr, exit_code = self.exit_code }
   local expect = self.expect
-  if self.timed_out or (self.exit_code == nil) then
+  if self.killed_with and self.signal == self.killed_with then
+    self.passed = true -- stopped on purpose by job:kill()
+  elseif self.timed_out or (self.exit_code == nil) then
     self.passed = false
   elseif expect == true or expect == nil then
     self.passed = self.exit_code == 0
@@ -65,6 +69,7 @@ function Job:kill(sig)
   if self.finished then return self end
   local num = type(sig) == "number" and sig or SIGNALS[tostring(sig or "KILL"):gsub("^SIG", "")]
   if not num then error("job:kill: unknown signal '" .. tostring(sig) .. "'", 2) end
+  self.killed_with = SIGNAME[num]
   self.host:call("job.kill", { id = self.id, signal = num })
   return self
 end

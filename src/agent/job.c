@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define OUTPUT_LIMIT (4u << 20)
+/* Per stream. Escaped as JSON (up to 6 bytes per byte) both streams still
+ * fit in the 16 MiB frame. */
+#define OUTPUT_LIMIT (1u << 20)
 
 struct outbuf {
 	int fd;
@@ -117,7 +119,7 @@ static void stream_event(struct job *j, int which, const char *data, size_t n)
 	s[n] = 0;
 	utf8_fix(s, n);
 	cJSON *ev = cJSON_CreateObject();
-	cJSON_AddNumberToObject(ev, "id", j->id);
+	cJSON_AddNumberToObject(ev, "job", j->id);
 	cJSON_AddStringToObject(ev, "stream", which ? "stderr" : "stdout");
 	cJSON_AddStringToObject(ev, "data", s);
 	free(s);

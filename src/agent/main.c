@@ -55,7 +55,10 @@ void agent_emit(struct agent *a, const char *name, cJSON *fields)
 		it = next;
 	}
 	cJSON_Delete(fields);
-	conn_send(&a->conn, ev);
+	int err = conn_send(&a->conn, ev);
+	if (err && err != -ENOTCONN)
+		fprintf(stderr, "lnst-agent[%s]: cannot send event %s: %s\n", a->name ? a->name : "", name,
+			strerror(-err));
 }
 
 void agent_end_run(struct agent *a)

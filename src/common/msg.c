@@ -82,6 +82,16 @@ int msg_parse(const char *payload, uint32_t len, struct msg *m, const char **why
 		}
 		return 0;
 	}
+	/* An event may carry an id field of its own (a job's id, say). */
+	if (event) {
+		if (!cJSON_IsString(event) || !valid_name(event->valuestring)) {
+			*why = "event name is not a valid name";
+			goto bad;
+		}
+		m->kind = MSG_EVENT;
+		m->event = event->valuestring;
+		return 0;
+	}
 	if (id) {
 		if (get_id(id, &m->id)) {
 			*why = "reply without a valid id";
@@ -106,15 +116,6 @@ int msg_parse(const char *payload, uint32_t len, struct msg *m, const char **why
 				goto bad;
 			}
 		}
-		return 0;
-	}
-	if (event) {
-		if (!cJSON_IsString(event) || !valid_name(event->valuestring)) {
-			*why = "event name is not a valid name";
-			goto bad;
-		}
-		m->kind = MSG_EVENT;
-		m->event = event->valuestring;
 		return 0;
 	}
 	*why = "message is neither request, reply nor event";

@@ -63,6 +63,10 @@ static void test_request(void **state)
 	assert_int_equal(parse("{\"id\":1,\"method\":\"ping\"}{\"id\":2,\"method\":\"bye\"}", &m, &why), -EBADMSG);
 	assert_int_equal(parse("{\"id\":1,\"method\":\"ping\"} \n", &m, &why), 0);
 	msg_free(&m);
+	/* Regression: an event may carry its own id field (job.output did). */
+	assert_int_equal(parse("{\"event\":\"job.output\",\"id\":3,\"data\":\"x\"}", &m, &why), 0);
+	assert_int_equal(m.kind, MSG_EVENT);
+	msg_free(&m);
 	/* Regression: a null result is not a successful reply. */
 	assert_int_equal(parse("{\"id\":1,\"result\":null}", &m, &why), -EBADMSG);
 
