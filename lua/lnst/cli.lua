@@ -22,20 +22,31 @@ function M.load_recipe(path)
   return r
 end
 
-function M.run(opts)
-  _G.lnst = require "lnst"
+-- The recipe and its -p parameters; nil, message on errors.
+local function recipe_and_params(opts)
   local recipe, err = M.load_recipe(opts.recipe)
-  if not recipe then errln("%s", err); return 2 end
+  if not recipe then return nil, err end
   local given = {}
   for _, text in ipairs(opts.params or {}) do
     local key, value = core.assignment(text)
-    if not key then errln("-p %s: %s", text, value); return 2 end
-    if given[key] ~= nil then errln("-p %s: parameter '%s' given twice", text, key); return 2 end
+    if not key then return nil, string.format("-p %s: %s", text, value) end
+    if given[key] ~= nil then return nil, string.format("-p %s: parameter '%s' given twice", text, key) end
     given[key] = value
   end
+  return recipe, given
+end
+
+function M.run(opts)
+  _G.lnst = require "lnst"
+  local recipe, given = recipe_and_params(opts)
+  if not recipe then errln("%s", given); return 2 end
   local colour
   if opts.no_colour then colour = false end
-  local ctl = require("lnst.controller").new { debug = opts.debug, level = opts.level, colour = colour }
+  local ctl = require("lnst.controller").new { debug = opts.debug, level = opts.level, colour = colour,
+    pause_on_fail = opts.pause_on_fail }
+  if opts.pause_on_fail and not core.isatty(0) then
+    errln("--pause-on-fail: stdin is not a terminal, the run will not pause")
+  end
   local ok, run = pcall(ctl.run, ctl, recipe, given)
   if not ok then
     errln("%s: %s", opts.recipe, tostring(run))
@@ -44,8 +55,35 @@ function M.run(opts)
   return run:exit_code()
 end
 
+-- lnst repl RECIPE: hosts up, test body not run, a person at the keyboard.
+function M.repl(opts)
+  _G.lnst = require "lnst"
+  _G.__lnst_interactive = true
+  local recipe, given = recipe_and_params(opts)
+  if not recipe then errln("%s", given); return 2 end
+  local ctl = require("lnst.controller").new { debug = opts.debug, level = opts.level,
+    colour = not opts.no_colour and nil or false }
+  local ok, s = pcall(ctl.open, ctl, recipe, given)
+  if not ok then errln("%s: %s", opts.recipe, tostring(s)); return 2 end
+  if not s.ready then return s:close():exit_code() end
+  _G.r, _G.hosts, _G.params, _G.recipe = s.ctx, s.hosts, s.params, recipe
+  print(string.format("lnst repl: recipe %s, hosts up (the test body has not run; r:test() runs it).",
+    recipe.name))
+  local names = {}
+  for name in pairs(s.hosts) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local h = s.hosts[name]
+    print(string.format("  hosts.%s  %s  (enter it: nsenter -t %d -n -m -p)", name, tostring(h), h.pid))
+  end
+  print("In scope: r, hosts, params, recipe. :help for help, Ctrl-D or :quit to tear down and leave.")
+  core.repl()
+  return s:close():exit_code()
+end
+
 function M.script(opts)
   _G.lnst = require "lnst"
+  if opts.interactive then _G.__lnst_interactive = true end
   local chunk, err = loadfile(opts.script)
   if not chunk then errln("%s", err); return 2 end
   local args = opts.args or {}

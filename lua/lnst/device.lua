@@ -48,18 +48,47 @@ function Device.__index(dev, k)
   return nil
 end
 
+-- "host1.eth0": how errors name a device.
+local function label(dev)
+  local d = rawget(dev, "host")._devs[rawget(dev, "ifindex")]
+  return string.format("%s.%s", rawget(dev, "host").name, d and d.name or rawget(dev, "last_name") or "?")
+end
+
 local SETTABLE = { mtu = true, hwaddr = true, name = true }
 
 function Device.__newindex(dev, k, v)
   if not SETTABLE[k] then
-    error(string.format("%s: cannot set '%s' (settable: hwaddr, mtu, name)", tostring(dev), k), 2)
+    error(string.format("%s: cannot set '%s' (settable: hwaddr, mtu, name)", label(dev), k), 2)
   end
   dev:_op("dev.set", k .. " = " .. tostring(v), { [k] = v }, 3)
 end
 
+-- <device host1.eth0: veth up carrier 198.51.100.1/24 master br0>
 function Device.__tostring(dev)
   local d = rawget(dev, "host")._devs[rawget(dev, "ifindex")]
-  return string.format("%s.%s", rawget(dev, "host").name, d and d.name or rawget(dev, "last_name") or "?")
+  if not d then return "<device " .. label(dev) .. ": deleted>" end
+  local parts = { d.kind ~= "" and d.kind or "device", d.up and "up" or "down" }
+  if d.carrier then parts[#parts + 1] = "carrier" end
+  for _, a in ipairs(getters.ips(d)) do parts[#parts + 1] = a end
+  if d.master and d.master ~= 0 then
+    local m = rawget(dev, "host")._devs[d.master]
+    parts[#parts + 1] = "master " .. (m and m.name or tostring(d.master))
+  end
+  return string.format("<device %s: %s>", label(dev), table.concat(parts, " "))
+end
+
+-- Tab completion in the REPL: fields after '.', methods after ':'.
+function Device.__complete(_, methods)
+  local out = {}
+  if methods then
+    for k, v in pairs(Device) do
+      if type(v) == "function" and not k:find("^_") then out[#out + 1] = k end
+    end
+  else
+    for k in pairs(FIELDS) do out[#out + 1] = k end
+    for k in pairs(getters) do out[#out + 1] = k end
+  end
+  return out
 end
 
 function Device.__eq(a, b)
@@ -85,6 +114,7 @@ function Device:_op(method, what, params, level)
     error(string.format("host %s, device %s: %s failed: %s (%s)", host.name, d.name, what, msg, code),
       level or 3)
   end
+  host:checkpoint()
   return self
 end
 
@@ -115,7 +145,7 @@ function Device:up_and_wait(timeout)
   local deadline = core.now() + (timeout or 18)
   while not data(self).carrier do
     if core.now() > deadline then
-      error(string.format("%s: no carrier within %g s of going up", tostring(self), timeout or 18), 2)
+      error(string.format("%s: no carrier within %g s of going up", label(self), timeout or 18), 2)
     end
     core.poll(0.05)
   end

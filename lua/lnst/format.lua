@@ -208,4 +208,15 @@ function M.human(run, opts)
   return table.concat(out, "\n")
 end
 
+-- One record as the summary shows it, with its data (for a paused run).
+function M.human_result(rec, opts)
+  opts = opts or {}
+  local paint = painter(opts.colour)
+  local out = {}
+  local source = tostring(rec.source) .. (COLON_TYPES[rec.type] and ":" or "")
+  add_headed(out, paint(rec.result) .. " " .. tostring(rec.index) .. "_" .. source, rec.description or "")
+  if rec.data ~= nil then add_value(out, 1, rec.data, {}) end
+  return table.concat(out, "\n")
+end
+
 return M

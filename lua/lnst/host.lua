@@ -23,7 +23,27 @@ function Host.__newindex(h, k)
 end
 
 function Host.__tostring(h)
-  return string.format("<host %s (%s)>", h.name, h.target or "?")
+  local nics = {}
+  for name in pairs(rawget(h, "nics")) do nics[#nics + 1] = name end
+  table.sort(nics)
+  return string.format("<host %s: %s; NICs: %s>", h.name, h.target or "?",
+    #nics > 0 and table.concat(nics, ", ") or "none")
+end
+
+-- Tab completion in the REPL: NICs and fields after '.', methods after ':'.
+function Host.__complete(h, methods)
+  local out = {}
+  if methods then
+    for k, v in pairs(Host) do
+      if type(v) == "function" and not k:find("^_") then out[#out + 1] = k end
+    end
+  else
+    for name in pairs(rawget(h, "nics")) do out[#out + 1] = name end
+    for _, k in ipairs({ "name", "pid", "kernel", "target", "capabilities", "agent_version" }) do
+      out[#out + 1] = k
+    end
+  end
+  return out
 end
 
 -- Sends a request and waits: true, result | false, code, message.
@@ -45,6 +65,12 @@ end
 function Host:record(rec)
   local recorder = rawget(self, "recorder")
   if recorder then return recorder(rec) end
+end
+
+-- Lets a paused-on-fail run stop here, outside any event handler.
+function Host:checkpoint()
+  local cp = rawget(self, "checkpoint_fn")
+  if cp then cp() end
 end
 
 -- The proxy of a device by ifindex or name; nil when there is none.
@@ -96,6 +122,9 @@ function Host:run(cmd, opts)
   local timeout = opts.timeout or (bg and 0 or 60)
   params.timeout, params.env, params.cwd = timeout, opts.env, opts.cwd
   params.stream = opts.stream
+  if params.stream == nil and bg and rawget(_G, "__lnst_interactive") then
+    params.stream = true -- so job:follow() works on jobs started from the REPL
+  end
   desc = opts.desc or desc
   local level = opts.level or 1
   local ok, res, msg = self:call_raw("job.start", params)
@@ -108,14 +137,14 @@ function Host:run(cmd, opts)
     return j
   end
   local j = job.new(self, { id = res.id, pid = res.pid, desc = desc, expect = opts.expect, bg = bg,
-    level = level, on_output = opts.on_output })
+    level = level, on_output = opts.on_output, streamed = params.stream or false })
   self._jobs[res.id] = j
   self:record { type = "job", action = "start", host = self.name, job_id = res.id, command = desc,
     result = "PASS", level = level, data_level = math.min(level + 1, 3),
     source = string.format("Host %s job %d", self.name, res.id),
     description = "Job started: " .. desc }
   for _, ev in ipairs(self._early_output[res.id] or {}) do
-    if j.on_output then j.on_output(ev.stream, ev.data) end
+    j:_output(ev.stream, ev.data)
   end
   self._early_output[res.id] = nil
   local early = self._early[res.id]
@@ -123,7 +152,15 @@ function Host:run(cmd, opts)
     self._early[res.id] = nil
     self:_finished(j, early)
   end
-  if not bg then j:wait(timeout > 0 and timeout + 10 or nil) end
+  if not bg then
+    local waited, err = pcall(j.wait, j, timeout > 0 and timeout + 10 or nil)
+    if not waited then
+      -- interrupted (Ctrl-C) or lost: do not leave the job running
+      if not j.finished then pcall(self.call_raw, self, "job.kill", { id = j.id, signal = 9 }) end
+      error(err, 0)
+    end
+  end
+  self:checkpoint()
   return j
 end
 
@@ -145,7 +182,7 @@ function Host:_event(ev)
   elseif name == "job.output" then
     local j = self._jobs[ev.job]
     if j then
-      if j.on_output then j.on_output(ev.stream, ev.data) end
+      j:_output(ev.stream, ev.data)
     else
       -- arrived before job.start's reply was handled: hand it over later
       local q = self._early_output[ev.job] or {}

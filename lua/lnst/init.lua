@@ -11,6 +11,10 @@ M.recipe = require("lnst.recipe").new
 M.controller = require("lnst.controller").new
 M.inspect = require "lnst.inspect"
 
+-- A breakpoint: opens the REPL on the live hosts when a person runs the
+-- recipe at a terminal; does nothing otherwise.
+function M.pause(why) require("lnst.controller").pause(why) end
+
 M.PASS, M.FAIL, M.WARNING = results.PASS, results.FAIL, results.WARNING
 M.IMPORTANT, M.NORMAL, M.DEBUG = results.IMPORTANT, results.NORMAL, results.DEBUG
 

@@ -16,6 +16,7 @@ function M.new(host, fields)
   local job = setmetatable(fields, Job)
   job.host = host
   job.finished = false
+  job.chunks = {}
   return job
 end
 
@@ -72,6 +73,35 @@ function Job:kill(sig)
   self.killed_with = SIGNAME[num]
   self.host:call("job.kill", { id = self.id, signal = num })
   return self
+end
+
+-- Prints the job's output as it arrives (what came before too), until it
+-- finishes or Ctrl-C stops following (the job goes on). The job must have
+-- been started with stream = true (the REPL does that for background jobs).
+function Job:follow()
+  if not self.streamed then
+    error("job " .. self.id .. " was not started with { stream = true }: its output is not sent until it ends", 2)
+  end
+  io.stdout:write(table.concat(self.chunks))
+  io.stdout:flush()
+  self.following = true
+  local ok, err = pcall(function()
+    while not self.finished do core.poll(0.2) end
+  end)
+  self.following = false
+  if not ok and not tostring(err):find("interrupted by SIG") then error(err, 0) end
+  return self
+end
+
+-- Output chunk from the agent (stream = true).
+function Job:_output(stream, data)
+  self.chunks[#self.chunks + 1] = data
+  if self.following then io.stdout:write(data); io.stdout:flush() end
+  if self.on_output then self.on_output(stream, data) end
+end
+
+function M.is_job(x)
+  return getmetatable(x) == Job
 end
 
 function Job:__tostring()

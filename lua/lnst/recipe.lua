@@ -36,8 +36,8 @@ local function check_hosts(hosts)
         if type(spec) ~= "table" then fail(string.format("host %s: params must be a table", hname), 4) end
       else
         if not util.valid_ifname(nic) then
-          fail(string.format("host %s: NIC name '%s' is not a valid interface name (1-15 characters, no '/', ':' or spaces)",
-            hname, tostring(nic)), 4)
+          fail(string.format("host %s: NIC name '%s' is not a valid interface name "
+            .. "(1-15 characters, no '/', ':' or spaces)", hname, tostring(nic)), 4)
         end
         if type(spec) ~= "table" or type(spec.network) ~= "string" or spec.network == "" then
           fail(string.format("host %s, NIC %s: needs { network = \"<label>\" }", hname, nic), 4)
@@ -62,7 +62,8 @@ function M.new(def)
   if type(params) ~= "table" then fail("'params' must be a table of lnst.param types") end
   for k, v in pairs(params) do
     if type(k) ~= "string" or not param.is_param(v) then
-      fail(string.format("parameter '%s' must be declared with an lnst.param type (e.g. lnst.param.int{})", tostring(k)))
+      fail(string.format("parameter '%s' must be declared with an lnst.param type (e.g. lnst.param.int{})",
+        tostring(k)))
     end
   end
   check_hosts(def.hosts)

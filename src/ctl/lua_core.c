@@ -22,6 +22,7 @@
 #include "fabric.h"
 #include "literal.h"
 #include "lua_json.h"
+#include "repl.h"
 #include "spawn.h"
 
 #define CONN_MT "lnst.core.conn"
@@ -89,6 +90,13 @@ void core_signals_install(lua_State *L)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+void core_interrupt_clear(lua_State *L)
+{
+	ctl_interrupted = 0;
+	ctx.last_signal = 0;
+	lua_sethook(L, NULL, 0, 0);
+}
+
 static void raise_interrupt(lua_State *L)
 {
 	lua_sethook(L, NULL, 0, 0);
@@ -130,6 +138,9 @@ static void on_agent_event(struct agentconn *ac, cJSON *ev, void *ud)
 		return;
 	lua_rawgeti(L, LUA_REGISTRYINDEX, c->handler);
 	lj_push(L, ev);
+	/* A pending interrupt must not fire inside the handler (the event
+	 * would be lost): it fires once the handler is done. */
+	lua_sethook(L, NULL, 0, 0);
 	ctx.in_event++;
 	if (lua_pcall(L, 1, 0, 0)) {
 		fprintf(stderr, "lnst: error in event handler of %s: %s\n", c->ac.name,
@@ -137,6 +148,8 @@ static void on_agent_event(struct agentconn *ac, cJSON *ev, void *ud)
 		lua_pop(L, 1);
 	}
 	ctx.in_event--;
+	if (ctl_interrupted && !ctx.guard && !ctx.in_event)
+		lua_sethook(L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 /* core.spawn_agent(name, debug) -> conn: a fresh local host. */
@@ -493,6 +506,16 @@ static int l_agent_path(lua_State *L)
 	return 1;
 }
 
+/* core.repl(prompt) -> "eof" | "quit" | "continue" | "abort": a REPL
+ * session opened from Lua code (a paused run); sessions nest. */
+static int l_repl(lua_State *L)
+{
+	if (ctx.in_event)
+		return luaL_error(L, "cannot open the REPL inside an event handler");
+	lua_pushstring(L, repl_session(L, luaL_optstring(L, 1, NULL)));
+	return 1;
+}
+
 static int l_getpid(lua_State *L)
 {
 	lua_pushinteger(L, getpid());
@@ -520,6 +543,7 @@ int luaopen_lnst_core(lua_State *L)
 		{ "literal", l_literal },         { "assignment", l_assignment },
 		{ "assignments", l_assignments }, { "isatty", l_isatty },
 		{ "agent_path", l_agent_path },   { "getpid", l_getpid },
+		{ "repl", l_repl },
 		{ NULL, NULL },
 	};
 	if (!ctx.loop) {

@@ -13,5 +13,7 @@ int luaopen_lnst_core(lua_State *L);
 struct loop *core_loop(void);
 /* Installs SIGINT/SIGTERM/SIGHUP handlers that interrupt waits and Lua code. */
 void core_signals_install(lua_State *L);
+/* Forgets a handled interrupt (the REPL's Ctrl-C is not the run's). */
+void core_interrupt_clear(lua_State *L);
 
 #endif

@@ -26,11 +26,13 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: lnst [-d] [-i] [SCRIPT.lua [ARGS...]]\n"
 		"       lnst run [options] RECIPE.lua\n"
+		"       lnst repl [options] RECIPE.lua\n"
 		"       lnst help | --help | --version\n"
 		"\n"
 		"Network test runner: recipes in Lua, hosts in namespaces, containers or machines.\n"
 		"\n"
 		"  lnst run RECIPE.lua      run a recipe on fresh local hosts (see lnst run --help)\n"
+		"  lnst repl RECIPE.lua     provision a recipe's hosts and open the REPL on them\n"
 		"  lnst SCRIPT.lua ARGS     run a Lua script (it may build a controller itself)\n"
 		"  lnst -i SCRIPT.lua       run the script, then open the REPL with its globals\n"
 		"  lnst                     open the REPL\n"
@@ -58,6 +60,8 @@ static void usage_run(FILE *f)
 		"                           true, 'text', bare-word, [1,2], {'k': 'v'}\n"
 		"  -l, --level N            summary detail: 1 important (default), 2 normal, 3 debug\n"
 		"      --no-colour          no colours in the summary (also NO_COLOR=1)\n"
+		"      --pause-on-fail      at the first FAIL or error, open the REPL on the live\n"
+		"                           hosts (:continue resumes, :abort tears down)\n"
 		"  -d, --debug              debug logging (agents' logs included)\n"
 		"  -h, --help               this text\n"
 		"\n"
@@ -74,13 +78,31 @@ static void push_args(lua_State *L, int argc, char **argv, int from)
 	}
 }
 
-static int cmd_run(lua_State *L, int argc, char **argv)
+static void usage_repl(FILE *f)
 {
+	fprintf(f,
+		"usage: lnst repl [options] RECIPE.lua\n"
+		"\n"
+		"Provisions the recipe's hosts and opens the REPL with r, hosts, params and\n"
+		"recipe in scope, without running the test body; r:test() runs it. Everything\n"
+		"is torn down when the REPL ends (Ctrl-D, :quit, SIGTERM).\n"
+		"\n"
+		"  -p, --param NAME=VALUE   set a recipe parameter (see lnst run --help)\n"
+		"  -l, --level N            summary detail at the end: 1, 2 or 3\n"
+		"  -d, --debug              debug logging\n"
+		"  -h, --help               this text\n");
+}
+
+/* lnst run and lnst repl: the same options, handed to lnst.cli.<fn>. */
+static int cmd_run(lua_State *L, int argc, char **argv, const char *fn)
+{
+	void (*help)(FILE *) = strcmp(fn, "repl") == 0 ? usage_repl : usage_run;
 	static const struct option opts[] = {
 		{ "param", required_argument, NULL, 'p' },
 		{ "level", required_argument, NULL, 'l' },
 		{ "no-colour", no_argument, NULL, 'C' },
 		{ "no-color", no_argument, NULL, 'C' },
+		{ "pause-on-fail", no_argument, NULL, 'P' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -110,28 +132,32 @@ static int cmd_run(lua_State *L, int argc, char **argv)
 			lua_pushboolean(L, 1);
 			lua_setfield(L, -3, "no_colour");
 			break;
+		case 'P':
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -3, "pause_on_fail");
+			break;
 		case 'd':
 			lua_pushboolean(L, 1);
 			lua_setfield(L, -3, "debug");
 			break;
 		case 'h':
-			usage_run(stdout);
+			help(stdout);
 			return 0;
 		default:
-			usage_run(stderr);
+			help(stderr);
 			return 2;
 		}
 	}
 	lua_setfield(L, -2, "params");
 	if (optind != argc - 1) {
-		fprintf(stderr, "lnst run: %s\n", optind >= argc ? "which recipe? (lnst run RECIPE.lua)"
-								 : "one recipe at a time");
-		usage_run(stderr);
+		fprintf(stderr, "lnst %s: %s\n", fn,
+			optind >= argc ? "which recipe? (lnst run RECIPE.lua)" : "one recipe at a time");
+		help(stderr);
 		return 2;
 	}
 	lua_pushstring(L, argv[optind]);
 	lua_setfield(L, -2, "recipe");
-	return lua_env_call_main(L, "lnst.cli", "run");
+	return lua_env_call_main(L, "lnst.cli", fn);
 }
 
 int main(int argc, char **argv)
@@ -144,8 +170,8 @@ int main(int argc, char **argv)
 	}
 	core_signals_install(L);
 	int code;
-	if (argc > 1 && strcmp(argv[1], "run") == 0) {
-		code = cmd_run(L, argc - 1, argv + 1);
+	if (argc > 1 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "repl") == 0)) {
+		code = cmd_run(L, argc - 1, argv + 1, argv[1]);
 		lua_close(L);
 		return code;
 	}
@@ -173,6 +199,8 @@ int main(int argc, char **argv)
 	lua_newtable(L);
 	lua_pushboolean(L, debug);
 	lua_setfield(L, -2, "debug");
+	lua_pushboolean(L, interactive);
+	lua_setfield(L, -2, "interactive");
 	if (optind < argc) {
 		lua_pushstring(L, argv[optind]);
 		lua_setfield(L, -2, "script");

@@ -5,11 +5,16 @@
  * person types. A completed line is evaluated outside the readline callback,
  * with stdin unwatched, by lua/lnst/repl.lua, which compiles it (as an
  * expression first), asks for more lines when the chunk is incomplete, runs
- * it and prints the results readably. History lives in ~/.lnst_history.
+ * it and prints the results readably. A session can be opened from inside
+ * Lua code (a paused run, a breakpoint): sessions nest, each restoring the
+ * one it interrupted. Tab completion asks lnst.repl.complete. History lives
+ * in ~/.lnst_history. When stdin is not a terminal, plain lines are read
+ * with no prompt or echo.
  */
 #include "repl.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <lauxlib.h>
 #include <readline/history.h>
 #include <readline/readline.h>
@@ -24,22 +29,33 @@
 #include "lua_core.h"
 #include "lua_env.h"
 
-struct repl {
-	char *pending;  /* a completed line waiting to be evaluated */
+/* Lines read from a pipe; shared by nested sessions (one stdin). */
+struct plain {
+	char buf[65536];
+	size_t len;
 	int eof;
-	int continuing; /* inside a multi-line chunk */
-	char history[1024];
 };
 
-static struct repl repl;
+struct session {
+	char *pending; /* a completed line waiting to be evaluated */
+	int eof;
+	int continuing; /* inside a multi-line chunk */
+	const char *prompt;
+};
+
+static struct session *cur;
+static struct plain plain;
+static lua_State *repl_L;
+static char history[1024];
+static int history_loaded;
 
 static void on_line(char *line)
 {
 	if (!line) {
-		repl.eof = 1;
+		cur->eof = 1;
 		return;
 	}
-	repl.pending = line;
+	cur->pending = line;
 }
 
 static void on_stdin(struct loop *l, int fd, uint32_t events, void *ud)
@@ -51,52 +67,47 @@ static void on_stdin(struct loop *l, int fd, uint32_t events, void *ud)
 	rl_callback_read_char();
 }
 
-/* Not a terminal (a pipe or file): plain lines, no prompt, no echo. */
-struct plain {
-	char buf[65536];
-	size_t len;
-};
-
 static void on_plain_stdin(struct loop *l, int fd, uint32_t events, void *ud)
 {
 	(void)l;
 	(void)events;
-	struct plain *p = ud;
-	if (p->len == sizeof(p->buf) - 1) {
-		p->buf[p->len] = 0;
-		repl.pending = strdup(p->buf); /* an overlong line: take it as is */
-		p->len = 0;
+	(void)ud;
+	if (plain.len == sizeof(plain.buf) - 1) {
+		plain.buf[plain.len] = 0;
+		cur->pending = strdup(plain.buf); /* an overlong line: take it as is */
+		plain.len = 0;
 		return;
 	}
-	ssize_t n = read(fd, p->buf + p->len, sizeof(p->buf) - 1 - p->len);
+	ssize_t n = read(fd, plain.buf + plain.len, sizeof(plain.buf) - 1 - plain.len);
 	if (n <= 0) {
-		if (p->len) {
-			p->buf[p->len] = 0;
-			repl.pending = strdup(p->buf);
-			p->len = 0;
+		plain.eof = 1;
+		if (plain.len) {
+			plain.buf[plain.len] = 0;
+			cur->pending = strdup(plain.buf);
+			plain.len = 0;
 		} else {
-			repl.eof = 1;
+			cur->eof = 1;
 		}
 		return;
 	}
-	p->len += (size_t)n;
+	plain.len += (size_t)n;
 }
 
 /* Takes one complete line out of the plain buffer, if there is one. */
-static char *plain_line(struct plain *p)
+static char *plain_line(void)
 {
-	char *nl = memchr(p->buf, '\n', p->len);
+	char *nl = memchr(plain.buf, '\n', plain.len);
 	if (!nl)
 		return NULL;
-	size_t n = (size_t)(nl - p->buf);
-	char *line = strndup(p->buf, n);
-	memmove(p->buf, nl + 1, p->len - n - 1);
-	p->len -= n + 1;
+	size_t n = (size_t)(nl - plain.buf);
+	char *line = strndup(plain.buf, n);
+	memmove(plain.buf, nl + 1, plain.len - n - 1);
+	plain.len -= n + 1;
 	return line;
 }
 
-/* Calls lnst.repl.eval(line) -> "more" | "ok" | "quit". */
-static const char *evaluate(lua_State *L, const char *line)
+/* Calls lnst.repl[fn](arg) and returns its string result (static buffer). */
+static const char *call_repl(lua_State *L, const char *fn, const char *arg)
 {
 	static char status[16];
 	lua_getglobal(L, "require");
@@ -106,10 +117,11 @@ static const char *evaluate(lua_State *L, const char *line)
 		lua_pop(L, 1);
 		return "quit";
 	}
-	lua_getfield(L, -1, "eval");
+	lua_getfield(L, -1, fn);
 	lua_remove(L, -2);
-	lua_pushstring(L, line);
-	if (lua_env_pcall(L, 1, 1)) {
+	if (arg)
+		lua_pushstring(L, arg);
+	if (lua_env_pcall(L, arg ? 1 : 0, 1)) {
 		fprintf(stderr, "%s\n", lua_tostring(L, -1));
 		lua_pop(L, 1);
 		return "ok";
@@ -119,100 +131,167 @@ static const char *evaluate(lua_State *L, const char *line)
 	return status;
 }
 
-static void install(void)
+/* Tab completion: lnst.repl.complete(line up to the word end) -> list. */
+static char **complete(const char *text, int start, int end)
 {
-	rl_callback_handler_install(repl.continuing ? ">> " : "lnst> ", on_line);
+	(void)text;
+	lua_State *L = repl_L;
+	rl_attempted_completion_over = 1;
+	char *upto = strndup(rl_line_buffer, (size_t)end);
+	lua_getglobal(L, "require");
+	lua_pushstring(L, "lnst.repl");
+	char **out = NULL;
+	if (lua_env_pcall(L, 1, 1) == 0) {
+		lua_getfield(L, -1, "complete");
+		lua_pushstring(L, upto);
+		if (lua_env_pcall(L, 1, 1) == 0 && lua_istable(L, -1)) {
+			int n = (int)lua_objlen(L, -1);
+			if (n > 0) {
+				/* out[0] is the common prefix readline substitutes. */
+				out = calloc((size_t)n + 2, sizeof(char *));
+				for (int i = 1; i <= n; i++) {
+					lua_rawgeti(L, -1, i);
+					out[i] = strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+					lua_pop(L, 1);
+				}
+				size_t common = strlen(out[1]);
+				for (int i = 2; i <= n; i++) {
+					size_t k = 0;
+					while (k < common && out[i][k] == out[1][k])
+						k++;
+					common = k;
+				}
+				out[0] = strndup(out[1], common);
+			}
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	free(upto);
+	(void)start;
+	return out;
 }
 
-int repl_run(lua_State *L)
+static void install(struct session *s)
 {
+	rl_callback_handler_install(s->continuing ? ">> " : s->prompt, on_line);
+}
+
+const char *repl_session(lua_State *L, const char *prompt)
+{
+	static char result[16];
 	struct loop *loop = core_loop();
-	if (!loop) {
-		/* Make sure lnst.core (and so the loop) exists. */
-		lua_getglobal(L, "require");
-		lua_pushstring(L, "lnst.core");
-		lua_call(L, 1, 0);
-		loop = core_loop();
-	}
 	int tty = isatty(0);
-	const char *home = getenv("HOME");
-	snprintf(repl.history, sizeof(repl.history), "%s/.lnst_history", home ? home : ".");
-	using_history();
-	read_history(repl.history);
+	struct session s = { .prompt = prompt ? prompt : "lnst> " };
+	struct session *outer = cur;
+	cur = &s;
+	repl_L = L;
+	if (tty && !history_loaded) {
+		const char *home = getenv("HOME");
+		snprintf(history, sizeof(history), "%s/.lnst_history", home ? home : ".");
+		using_history();
+		read_history(history);
+		history_loaded = 1;
+	}
 	rl_catch_signals = 0;
 	rl_readline_name = "lnst";
-	static struct plain plain;
+	rl_attempted_completion_function = complete;
+	rl_completer_word_break_characters = " \t\n\"'`@$><=;|&{(,+-*/%^~#";
 	loop_fd_cb reader = tty ? on_stdin : on_plain_stdin;
 	if (tty) {
-		printf("lnst REPL - Lua with the lnst library loaded as `lnst`. :help for help, Ctrl-D to quit.\n");
-		install();
+		if (outer)
+			rl_callback_handler_remove();
+		install(&s);
 	}
-	loop_add(loop, 0, EPOLLIN, reader, &plain);
-	int code = 0;
-	while (!repl.eof || repl.pending || (!tty && memchr(plain.buf, '\n', plain.len))) {
-		if (!tty && !repl.pending)
-			repl.pending = plain_line(&plain);
-		int n = repl.pending ? 0 : loop_run_once(loop, -1);
-		if (ctl_interrupted) {
-			/* Ctrl-C at the prompt: drop the line, start afresh. */
+	loop_del(loop, 0);
+	loop_add(loop, 0, EPOLLIN, reader, NULL);
+	snprintf(result, sizeof(result), "eof");
+	while (!s.eof || s.pending) {
+		if (!tty && !s.pending)
+			s.pending = plain_line();
+		if (!tty && !s.pending && plain.eof)
+			break;
+		int n = s.pending ? 0 : loop_run_once(loop, -1);
+		if (ctl_interrupted == SIGTERM || ctl_interrupted == SIGHUP) {
+			/* Asked to stop: end the session; its owner tears down and
+			 * still sees the signal (core.interrupted). */
 			ctl_interrupted = 0;
 			lua_sethook(L, NULL, 0, 0);
+			snprintf(result, sizeof(result), "quit");
+			break;
+		}
+		if (ctl_interrupted) {
+			/* Ctrl-C at the prompt: drop the line, start afresh. */
+			core_interrupt_clear(L);
 			if (tty) {
 				rl_free_line_state();
 				rl_replace_line("", 0);
 				rl_crlf();
 			}
-			lua_getglobal(L, "require");
-			lua_pushstring(L, "lnst.repl");
-			lua_call(L, 1, 1);
-			lua_getfield(L, -1, "reset");
-			lua_call(L, 0, 0);
-			lua_pop(L, 1);
-			repl.continuing = 0;
+			call_repl(L, "reset", NULL);
+			s.continuing = 0;
 			if (tty) {
 				rl_callback_handler_remove();
-				install();
+				install(&s);
 			}
 			continue;
 		}
 		if (n < 0 && n != -EINTR)
 			break;
-		if (!repl.pending)
+		if (!s.pending)
 			continue;
-		char *line = repl.pending;
-		repl.pending = NULL;
+		char *line = s.pending;
+		s.pending = NULL;
 		if (tty)
 			rl_callback_handler_remove();
 		loop_del(loop, 0);
 		if (*line && tty)
 			add_history(line);
-		const char *st = evaluate(L, line);
+		const char *st = call_repl(L, "eval", line);
 		free(line);
-		ctl_interrupted = 0;
-		lua_sethook(L, NULL, 0, 0);
-		if (strcmp(st, "quit") == 0)
+		if (ctl_interrupted == SIGTERM || ctl_interrupted == SIGHUP) {
+			ctl_interrupted = 0;
+			lua_sethook(L, NULL, 0, 0);
+			snprintf(result, sizeof(result), "quit");
 			break;
-		repl.continuing = strcmp(st, "more") == 0;
-		if (!repl.eof)
-			loop_add(loop, 0, EPOLLIN, reader, &plain);
+		}
+		core_interrupt_clear(L); /* a Ctrl-C that stopped the command */
+		if (strcmp(st, "ok") != 0 && strcmp(st, "more") != 0) {
+			snprintf(result, sizeof(result), "%s", st);
+			break;
+		}
+		s.continuing = strcmp(st, "more") == 0;
+		loop_del(loop, 0);
+		loop_add(loop, 0, EPOLLIN, reader, NULL);
 		if (tty)
-			install();
+			install(&s);
 	}
 	if (tty)
 		rl_callback_handler_remove();
 	loop_del(loop, 0);
 	if (tty) {
-		printf("\n");
-		write_history(repl.history);
+		if (!outer)
+			printf("\n");
+		write_history(history);
 	}
+	/* An outer session gets stdin and its prompt back when its own
+	 * evaluation (which opened this one) returns. */
+	cur = outer;
+	return result;
+}
+
+int repl_run(lua_State *L)
+{
+	/* lnst.core owns the event loop; make sure it exists. */
 	lua_getglobal(L, "require");
-	lua_pushstring(L, "lnst.repl");
-	if (lua_env_pcall(L, 1, 1) == 0) {
-		lua_getfield(L, -1, "finish");
-		if (lua_env_pcall(L, 0, 1) == 0 && lua_isnumber(L, -1))
-			code = (int)lua_tointeger(L, -1);
-		lua_pop(L, 1);
+	lua_pushstring(L, "lnst.core");
+	if (lua_env_pcall(L, 1, 0)) {
+		fprintf(stderr, "lnst: %s\n", lua_tostring(L, -1));
+		return 2;
 	}
-	lua_pop(L, 1);
-	return code;
+	if (isatty(0))
+		printf("lnst REPL - Lua with the lnst library loaded as `lnst`. :help for help, Ctrl-D to quit.\n");
+	repl_session(L, NULL);
+	const char *code = call_repl(L, "finish", NULL);
+	return atoi(code);
 }

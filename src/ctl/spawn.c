@@ -65,6 +65,15 @@ int spawn_local_agent(const char *name, int debug, pid_t *pid, int *fd, char *er
 		struct pollfd pf = { .fd = sv[1], .events = POLLIN };
 		if (poll(&pf, 1, 0) > 0 && (pf.revents & POLLHUP))
 			_exit(1);
+		/* Out of the terminal's foreground group (Ctrl-C is for the
+		 * controller), same session (so it is found with its run), and
+		 * never reading the terminal. */
+		setpgid(0, 0);
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0 && devnull != 0) {
+			dup2(devnull, 0);
+			close(devnull);
+		}
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);

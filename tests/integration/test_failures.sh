@@ -13,7 +13,7 @@ leak_check
 
 run_lnst 2 run $R/lua_error.lua
 expect_out 'lua_error\.lua:9: attempt to index'
-expect_out "lua_error\.lua:9: in function 'test'"
+expect_out 'lua_error\.lua:9: in function'
 expect_out 'Overall result of this Run: FAIL'
 leak_check
 
