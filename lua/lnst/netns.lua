@@ -90,15 +90,18 @@ function P:cleanup()
       if ok then ids[name] = id end
     end
   end
+  local said_bye = {}
   for name, id in pairs(ids) do
     local ok, res, code, msg = pcall(self.conns[name].wait, self.conns[name], id, 10)
     if not ok then problems[#problems + 1] = res
-    elseif not res then problems[#problems + 1] = string.format("host %s: bye failed: %s (%s)", name, msg, code) end
+    elseif not res then problems[#problems + 1] = string.format("host %s: bye failed: %s (%s)", name, msg, code)
+    else said_bye[name] = true end
   end
   for name, conn in pairs(self.conns) do
     local pid = conn:pid()
-    -- an agent that broke its connection gets no grace period
-    if conn:lost() or not ids[name] then core.kill(pid) end
+    -- an agent that answered bye exits by itself (closing its end first);
+    -- one that broke its connection or did not answer gets no grace period
+    if not said_bye[name] then core.kill(pid) end
     conn:close()
     local status = core.reap(pid, 5)
     if status ~= "exited 0" then
