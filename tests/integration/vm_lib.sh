@@ -1,0 +1,33 @@
+# Helpers of the VM tests (test_vm*.sh; sourced after lib.sh; bash).
+# Every guest of a test gets its run directory under $VMDIR, removed at the
+# end. Besides lib.sh's leak check (processes of the test's session, among
+# them qemu; namespaces; links), a VM test checks that the guest registry
+# (/run/lnst/vm) is as before and that each guest's run directory holds its
+# console log and nothing else.
+VMDIR=$(mktemp -d "${TMPDIR:-/tmp}/lnst-vmtest.XXXXXX")
+trap '[ -n "${KEEP_VMDIR:-}" ] || rm -rf "$VMDIR"' EXIT
+REG_BEFORE=$(ls /run/lnst/vm 2>/dev/null | sort | tr '\n' ' ')
+
+vm_leak_check() {
+  leak_check
+  local reg d left
+  reg=$(ls /run/lnst/vm 2>/dev/null | sort | tr '\n' ' ')
+  [ "$reg" = "$REG_BEFORE" ] || fail "guest registry changed: before '$REG_BEFORE', after '$reg'"
+  for d in "$VMDIR"/lnst-vm-*; do
+    [ -d "$d" ] || continue
+    left=$(cd "$d" && ls -A | grep -vx console.log || true)
+    [ -z "$left" ] || fail "$d: left besides console.log: $left"
+    [ -f "$d/console.log" ] || fail "$d: no console log"
+  done
+}
+
+# Waits (up to $2 s) until file $1 contains $3; fails otherwise.
+wait_for() {
+  local i
+  for i in $(seq 1 $(( $2 * 10 ))); do
+    grep -q -- "$3" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat "$1" >&2
+  fail "no '$3' in $1 within $2 s"
+}
