@@ -1,6 +1,8 @@
 -- lnst.cli: what the `lnst` command does once main.c has parsed its options.
 --   run(opts)    lnst run RECIPE.lua -p k=v ...  -> exit code
 --   script(opts) lnst SCRIPT.lua ARGS            -> exit code
+--   pool(opts)   lnst pool list|check            -> exit code
+--   report(opts) lnst report RUN.json --format F -> exit code
 local core = require "lnst.core"
 
 local M = {}
@@ -42,8 +44,18 @@ function M.run(opts)
   if not recipe then errln("%s", given); return 2 end
   local colour
   if opts.no_colour then colour = false end
+  local formats, why = require("lnst.report").selections(opts.formats, os.getenv("FORMATTERS"))
+  if not formats then errln("--format: %s", why); return 2 end
+  local pod, perr = require("lnst.podman").cli_options(opts)
+  if not pod then errln("%s", perr); return 2 end
+  local vmo, verr = require("lnst.vm").cli_options(opts) -- --vm, --kernel, ... (docs/vm.md)
+  if not vmo then errln("%s", verr); return 2 end
   local ctl = require("lnst.controller").new { debug = opts.debug, level = opts.level, colour = colour,
-    pause_on_fail = opts.pause_on_fail }
+    pause_on_fail = opts.pause_on_fail, pools = opts.pools, multimatch = opts.multimatch, config = opts.config,
+    formats = #formats > 0 and formats or nil, save = opts.save, provisioner = pod.provisioner or vmo.provisioner,
+    podman_uri = pod.podman_uri, image = pod.image, network_backend = pod.network_backend,
+    podman_timeout = pod.podman_timeout, kernel = vmo.kernel, modules = vmo.modules, vm_memory = vmo.vm_memory,
+    vm_smp = vmo.vm_smp, vm_accel = vmo.vm_accel, vm_dir = vmo.vm_dir, vm_append = vmo.vm_append }
   if opts.pause_on_fail and not core.isatty(0) then
     errln("--pause-on-fail: stdin is not a terminal, the run will not pause")
   end
@@ -52,7 +64,33 @@ function M.run(opts)
     errln("%s: %s", opts.recipe, tostring(run))
     return 2
   end
+  if run.output_problems then return 2 end
   return run:exit_code()
+end
+
+-- lnst report RUN.json: renders a saved run again. Its exit code is the
+-- run's (0 passed, 1 a FAIL, 2 an error stopped it), or 2 when the file
+-- cannot be read or an output cannot be written.
+function M.report(opts)
+  local report = require "lnst.report"
+  local run, err = require("lnst.runfile").load(opts.file)
+  if not run then errln("report: %s", err); return 2 end
+  local formats, why = report.selections(opts.formats, nil)
+  if not formats then errln("report: --format: %s", why); return 2 end
+  local colour = not opts.no_colour and core.isatty(1) and (os.getenv("NO_COLOR") or "") == ""
+  local problems = report.emit(run, { formats = formats, output = io.stdout, level = opts.level, colour = colour })
+  if #problems > 0 then return 2 end
+  if run.exception then return 2 end
+  return run:overall() == "FAIL" and 1 or 0
+end
+
+-- lnst pool list|check: machine pools and their agents (lnst.agents).
+function M.pool(opts)
+  local agents = require "lnst.agents"
+  local o = { pools = opts.pools, config_file = opts.config, timeout = opts.timeout }
+  local ok, code = pcall(opts.command == "check" and agents.pool_check or agents.pool_list, o)
+  if not ok then errln("pool %s: %s", opts.command, tostring(code)); return 2 end
+  return code
 end
 
 -- lnst repl RECIPE: hosts up, test body not run, a person at the keyboard.
@@ -61,8 +99,16 @@ function M.repl(opts)
   _G.__lnst_interactive = true
   local recipe, given = recipe_and_params(opts)
   if not recipe then errln("%s", given); return 2 end
+  local pod, perr = require("lnst.podman").cli_options(opts)
+  if not pod then errln("%s", perr); return 2 end
+  local vmo, verr = require("lnst.vm").cli_options(opts) -- --vm, --kernel, ... (docs/vm.md)
+  if not vmo then errln("%s", verr); return 2 end
   local ctl = require("lnst.controller").new { debug = opts.debug, level = opts.level,
-    colour = not opts.no_colour and nil or false }
+    colour = not opts.no_colour and nil or false, pools = opts.pools, config = opts.config,
+    provisioner = pod.provisioner or vmo.provisioner, podman_uri = pod.podman_uri, image = pod.image,
+    network_backend = pod.network_backend, podman_timeout = pod.podman_timeout, kernel = vmo.kernel,
+    modules = vmo.modules, vm_memory = vmo.vm_memory, vm_smp = vmo.vm_smp, vm_accel = vmo.vm_accel,
+    vm_dir = vmo.vm_dir, vm_append = vmo.vm_append }
   local ok, s = pcall(ctl.open, ctl, recipe, given)
   if not ok then errln("%s: %s", opts.recipe, tostring(s)); return 2 end
   if not s.ready then return s:close():exit_code() end

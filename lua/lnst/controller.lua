@@ -16,22 +16,37 @@ local M = {}
 local Controller = {}
 Controller.__index = Controller
 
-local PROVISIONERS = { netns = "lnst.netns" }
+local PROVISIONERS = { netns = "lnst.netns", agents = "lnst.agents", podman = "lnst.podman", vm = "lnst.vm" }
 
 function M.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("lnst.controller takes a table of options", 2) end
   local known = { provisioner = true, debug = true, level = true, colour = true, summary = true, output = true,
-    pause_on_fail = true }
+    pause_on_fail = true, pools = true, multimatch = true, config = true, timeout = true, formats = true, save = true,
+    podman_uri = true, image = true, network_backend = true, podman_timeout = true }
+  for k in pairs(require("lnst.vm").DEFAULTS) do known[k] = true end -- vm provisioner (docs/vm.md)
   for k in pairs(opts) do
     if not known[k] then
-      error(string.format("lnst.controller: unknown option '%s' (known: colour, debug, level, output, "
-        .. "pause_on_fail, provisioner, summary)", k), 2)
+      error(string.format("lnst.controller: unknown option '%s' (known: colour, config, debug, formats, image, level, "
+        .. "multimatch, network_backend, output, pause_on_fail, podman_timeout, podman_uri, pools, provisioner, save, "
+        .. "summary, timeout; vm: kernel, modules, qemu, vm_accel, vm_append, vm_boot_timeout, vm_dir, "
+        .. "vm_hang_timeout, vm_keep, vm_memory, vm_smp)", k), 2)
     end
   end
-  local prov = opts.provisioner or "netns"
+  local prov = opts.provisioner or (opts.pools and #opts.pools > 0 and "agents") or "netns"
   if not PROVISIONERS[prov] then
-    error(string.format("lnst.controller: unknown provisioner '%s' (available: netns)", tostring(prov)), 2)
+    error(string.format("lnst.controller: unknown provisioner '%s' (available: agents, netns, podman, vm)",
+      tostring(prov)), 2)
+  end
+  if prov == "podman" then
+    local ok, err = pcall(require("lnst.podman").options, opts)
+    if not ok then error("lnst.controller: " .. tostring(err), 2) end
+  end
+  local vm_opts
+  if prov == "vm" then
+    local ok, res = pcall(require("lnst.vm").options, opts)
+    if not ok then error("lnst.controller: " .. tostring(res), 2) end
+    vm_opts = res
   end
   local out = opts.output or io.stdout
   local colour = opts.colour
@@ -41,6 +56,14 @@ function M.new(opts)
   return setmetatable({
     provisioner = prov, debug = opts.debug or false, level = opts.level or results.IMPORTANT,
     colour = colour, summary = opts.summary ~= false, output = out, pause_on_fail = opts.pause_on_fail or false,
+    -- agents provisioner: pools (names or directories), config file, multimatch, timeout (s)
+    pools = opts.pools, config_file = opts.config, multimatch = opts.multimatch or false, timeout = opts.timeout,
+    -- outputs (lnst.report): formats = { {name=, file=}, ... }, save = run file path
+    formats = opts.formats, save = opts.save,
+    -- podman provisioner: service URI, agent image, network backend, timeout (s)
+    podman = { podman_uri = opts.podman_uri, image = opts.image, network_backend = opts.network_backend,
+      podman_timeout = opts.podman_timeout },
+    vm = vm_opts, -- vm provisioner: kernel, memory, accel... (lnst.vm.options)
   }, Controller)
 end
 
@@ -86,6 +109,9 @@ function Controller:open(recipe, given)
   local s = setmetatable({ ctl = self, recipe = recipe, run = run, params = params }, Session)
   s.prov = require(PROVISIONERS[self.provisioner]).new {
     debug = self.debug, log = log_printer(self.debug),
+    pools = self.pools, config_file = self.config_file, match = self.match, timeout = self.timeout,
+    podman_uri = self.podman.podman_uri, image = self.podman.image, network_backend = self.podman.network_backend,
+    podman_timeout = self.podman.podman_timeout, vm = self.vm,
   }
   local ok, err = xpcall(function()
     local hosts, match = s.prov:provision(recipe.hosts)
@@ -162,6 +188,7 @@ function Session:test()
   local prev = M.active
   M.active = self
   local function handler(err)
+    if results.is_skip(err) then return err end -- r:require: skipped, not an error
     local tb = debug.traceback(tostring(err), 2)
     if self.ctl.pause_on_fail and not self.in_pause and tostring(err) ~= "aborted from the REPL"
         and not tostring(err):find("^interrupted by SIG") then
@@ -172,7 +199,7 @@ function Session:test()
   end
   local ok, err = xpcall(self.recipe.test, handler, self.ctx)
   M.active = prev
-  if not ok then self:_exception(err) end
+  if not ok and not results.is_skip(err) then self:_exception(err) end
   return self.run
 end
 
@@ -196,17 +223,45 @@ function Session:close()
   core.guard(false)
   if sig and not run.exception then run:set_exception("interrupted by " .. sig) end
   local ctl = self.ctl
-  if ctl.summary then
-    ctl.output:write(format.human(run, { level = ctl.level, colour = ctl.colour }), "\n")
-    ctl.output:flush()
+  if ctl.summary or ctl.save or ctl.formats then
+    require("lnst.report").emit(run, { formats = ctl.formats, summary = ctl.summary, save = ctl.save,
+      output = ctl.output, level = ctl.level, colour = ctl.colour })
   end
   return run
 end
 
 function Controller:run(recipe, given)
+  if self.multimatch then return self:run_matches(recipe, given) end
   local s = self:open(recipe, given)
   s:test()
   return s:close()
+end
+
+-- multimatch: runs the recipe once on every match of the pools, in the
+-- mapper's order. Returns the run with the worst exit code (the first of
+-- those) and the list of all runs; self.runs keeps the list too.
+function Controller:run_matches(recipe, given)
+  if self.provisioner ~= "agents" then
+    error("controller: multimatch needs machine pools (the agents provisioner)", 2)
+  end
+  param.resolve(recipe.params, given or {})
+  local matches = require("lnst.agents").matches(recipe.hosts,
+    { pools = self.pools, config_file = self.config_file, multimatch = true })
+  local runs, worst = {}, nil
+  for i, m in ipairs(matches) do
+    self.match = m
+    local ok, run = pcall(function()
+      local s = self:open(recipe, given)
+      s:test()
+      return s:close()
+    end)
+    self.match = nil
+    if not ok then error(run, 0) end
+    runs[i] = run
+    if not worst or run:exit_code() > worst:exit_code() then worst = run end
+  end
+  self.runs = runs
+  return worst, runs
 end
 
 -- lnst.pause(why): a breakpoint when a person is at the terminal; a no-op
@@ -254,6 +309,54 @@ function Ctx:add_result(result, description, data, level, data_level)
   if result == true then result = results.PASS elseif result == false then result = results.FAIL end
   self:_add { type = "result", result = result, description = description, data = data,
     level = level, data_level = data_level, source = "TestResult" }
+end
+
+-- r:require { kinds = {"bond"}, tools = {"teamd"}, link_features = {...},
+-- hosts = {"h1"} }: ends the run as SKIPPED, with the reason, when a host
+-- (every host unless `hosts` names some) lacks one of them; see
+-- docs/devices.md. Returns nothing when all are there.
+function Ctx:require(req)
+  if type(req) ~= "table" then error("r:require takes a table { kinds = {...}, tools = {...} }", 2) end
+  local caps = { kinds = "kinds", tools = "tools", link_features = "link_features" }
+  for k, v in pairs(req) do
+    if not caps[k] and k ~= "hosts" then
+      error(string.format("r:require: unknown requirement '%s' (known: hosts, kinds, link_features, tools)",
+        tostring(k)), 2)
+    end
+    if type(v) ~= "table" then error(string.format("r:require: '%s' must be a list of names", k), 2) end
+  end
+  local names = req.hosts
+  if not names then
+    names = {}
+    for name in pairs(self.hosts) do names[#names + 1] = name end
+  end
+  table.sort(names)
+  local missing = {}
+  for _, name in ipairs(names) do
+    local h = self.hosts[name]
+    if not h then error(string.format("r:require: the recipe has no host '%s'", tostring(name)), 2) end
+    for _, what in ipairs { "kinds", "link_features", "tools" } do
+      local have = h.capabilities[caps[what]]
+      if req[what] and #req[what] > 0 and type(have) ~= "table" then
+        error(string.format("r:require: host %s did not report capabilities.%s (its probe failed; see the "
+          .. "agent's log)", name, what), 2)
+      end
+      local set = {}
+      for _, x in ipairs(have or {}) do set[x] = true end
+      for _, want in ipairs(req[what] or {}) do
+        if not set[want] then
+          local label = what == "kinds" and "device kind" or what == "tools" and "tool" or "link feature"
+          local by = what == "tools" and "found on its PATH" or "supported by its kernel"
+          missing[#missing + 1] = string.format("host %s: %s %s not %s", name, label, want, by)
+        end
+      end
+    end
+  end
+  if #missing > 0 then
+    local reason = table.concat(missing, "; ")
+    self:_add(results.skip_record(reason))
+    error(results.skip_signal(reason), 0)
+  end
 end
 
 -- Waits while events keep flowing (device state, job completions).

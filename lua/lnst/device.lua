@@ -4,6 +4,8 @@
 -- dev.state, dev.ips or dev.mtu costs no round trip. Methods and assignments
 -- (dev.mtu = 1400) become requests; each is recorded as a result of the run.
 local core = require "lnst.core"
+local links = require "lnst.links"
+local netcfg = require "lnst.netcfg"
 
 local M = {}
 
@@ -26,7 +28,10 @@ end
 
 local getters = {
   state = function(d) return d.up and "up" or "down" end,
-  driver = function(d) return d.kind ~= "" and d.kind or nil end,
+  driver = function(d)
+    if d.driver and d.driver ~= "" then return d.driver end -- from ethtool
+    return d.kind ~= "" and d.kind or nil
+  end,
   ips = function(d)
     local out = {}
     for _, ip in ipairs(d.ips or {}) do out[#out + 1] = ip.addr .. "/" .. ip.prefixlen end
@@ -45,6 +50,11 @@ function Device.__index(dev, k)
   local g = getters[k]
   if g then return g(data(dev), dev) end
   if k == "host" then return rawget(dev, "host") end
+  local x = netcfg.get[k] -- ethtool settings (lnst.netcfg): one request each
+  if x then
+    local v = x(dev)
+    return v
+  end
   return nil
 end
 
@@ -57,8 +67,18 @@ end
 local SETTABLE = { mtu = true, hwaddr = true, name = true }
 
 function Device.__newindex(dev, k, v)
+  local x = netcfg.set[k] -- ethtool settings (lnst.netcfg)
+  if x then
+    x(dev, v)
+    return
+  end
+  if k == "master" then -- a device, or nil to release (lnst.links)
+    links.set_master(dev, v, 3)
+    return
+  end
   if not SETTABLE[k] then
-    error(string.format("%s: cannot set '%s' (settable: hwaddr, mtu, name)", label(dev), k), 2)
+    error(string.format("%s: cannot set '%s' (settable: hwaddr, master, mtu, name, offloads, coalescing, " ..
+      "pause, rings, channels, link_settings)", label(dev), k), 2)
   end
   dev:_op("dev.set", k .. " = " .. tostring(v), { [k] = v }, 3)
 end
@@ -160,8 +180,53 @@ function Device:info()
   return out
 end
 
+-- Routes, neighbours and ethtool methods (lnst.netcfg).
+for k, f in pairs(netcfg.device) do Device[k] = f end
+
+-- Soft device factories (lnst.device.bridge{...}), master/slave and bridge
+-- methods (lnst.links).
+links.extend(M, Device)
+
+-- host.KEY = device: moves it to that host or namespace (lnst.netns_obj).
+function Device.__lnst_assign(dev, target, key)
+  require("lnst.netns_obj").move(dev, target, key, 4)
+end
+
+-- One proxy per device and namespace, so that a move can re-key it.
+local function registry(host)
+  local reg = rawget(host, "_proxies")
+  if not reg then
+    reg = setmetatable({}, { __mode = "v" })
+    rawset(host, "_proxies", reg)
+  end
+  return reg
+end
+
 function M.proxy(host, ifindex)
-  return setmetatable({ host = host, ifindex = ifindex }, Device)
+  local reg = registry(host)
+  local p = reg[ifindex]
+  if not p then
+    p = setmetatable({ host = host, ifindex = ifindex }, Device)
+    reg[ifindex] = p
+  end
+  return p
+end
+
+-- A device moved from (host, ifindex) to (to, new_ifindex): its proxy (or
+-- the one given) follows it.
+function M.rekey(host, ifindex, to, new_ifindex, proxy)
+  local reg = registry(host)
+  local p = reg[ifindex] or proxy
+  if not p then return end
+  reg[ifindex] = nil
+  rawset(p, "host", to)
+  rawset(p, "ifindex", new_ifindex)
+  registry(to)[new_ifindex] = p
+end
+
+-- The device left this host: a later device with its ifindex gets a new proxy.
+function M.forget(host, ifindex)
+  registry(host)[ifindex] = nil
 end
 
 function M.is_device(x)

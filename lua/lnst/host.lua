@@ -4,6 +4,9 @@
 -- host.<nic name> (host1.eth0); any other device by host:device(name).
 local device = require "lnst.device"
 local job = require "lnst.job"
+local modules = require "lnst.modules"
+local netcfg = require "lnst.netcfg"
+local netns_obj = require "lnst.netns_obj"
 
 local M = {}
 
@@ -14,10 +17,24 @@ function Host.__index(h, k)
   if m ~= nil then return m end
   local nic = rawget(h, "nics")[k]
   if nic then return nic end
-  return nil
+  local x = netns_obj.lookup(h, k) -- namespaces (h.ns1) and devices moved here (h.vb = ...)
+  return x
 end
 
-function Host.__newindex(h, k)
+-- host.KEY = value: a value whose metatable has __lnst_assign(value, host,
+-- key) attaches itself (lnst.netns() creates a namespace, a device moves
+-- here); host.KEY = nil deletes the namespace KEY. No tail calls, so that
+-- errors can point at the recipe's line (3 levels up from __lnst_assign).
+function Host.__newindex(h, k, v)
+  local mt = getmetatable(v)
+  if type(mt) == "table" and mt.__lnst_assign then
+    mt.__lnst_assign(v, h, k)
+    return
+  end
+  if v == nil and netns_obj.has(h, k) then
+    netns_obj.delete(h, k)
+    return
+  end
   error(string.format("host %s: cannot set '%s' (a recipe NIC or method of that name does not exist)",
     rawget(h, "name"), tostring(k)), 2)
 end
@@ -94,6 +111,9 @@ function Host:devices()
   return out
 end
 
+-- has_kind(kind), l2tp_tunnel_add{...} (lnst.links: soft devices).
+for k, f in pairs(require("lnst.links").host_methods) do Host[k] = f end
+
 -- Whether the agent found a tool on its PATH (hello capabilities).
 function Host:has_tool(name)
   for _, t in ipairs(self.capabilities.tools or {}) do
@@ -102,14 +122,20 @@ function Host:has_tool(name)
   return false
 end
 
--- Runs a command: an argv table (no shell) or, explicitly, a shell string.
+-- Runs a command: an argv table (no shell) or, explicitly, a shell string,
+-- or a test module spec (lnst.tests.ping{...}; see lnst.modules).
 -- opts: bg, timeout (s; default 60 in the foreground, none in the background),
 -- expect (true: exit 0 passes; false: non-zero passes; N: exit N passes),
 -- desc, env, cwd, level (result level, default IMPORTANT).
 function Host:run(cmd, opts)
   opts = opts or {}
   local params, desc = {}, nil
-  if type(cmd) == "string" then
+  local spec = modules.is_spec(cmd) and cmd or nil
+  if spec then -- a test module (lnst.tests.*): shipped, then run by the agent
+    local skip
+    params, desc, skip = modules.prepare(self, spec)
+    if skip then return modules.skipped(self, spec, skip, opts) end
+  elseif type(cmd) == "string" then
     params.shell, desc = cmd, cmd
   elseif type(cmd) == "table" and #cmd > 0 then
     local argv = {}
@@ -119,7 +145,7 @@ function Host:run(cmd, opts)
     error("host:run: the command must be an argv table like {\"ping\", \"-c1\", addr} or a shell string", 2)
   end
   local bg = opts.bg or false
-  local timeout = opts.timeout or (bg and 0 or 60)
+  local timeout = opts.timeout or (spec and not bg and spec.timeout) or (bg and 0 or 60)
   params.timeout, params.env, params.cwd = timeout, opts.env, opts.cwd
   params.stream = opts.stream
   if params.stream == nil and bg and rawget(_G, "__lnst_interactive") then
@@ -129,18 +155,18 @@ function Host:run(cmd, opts)
   local level = opts.level or 1
   local ok, res, msg = self:call_raw("job.start", params)
   if not ok then
-    local j = job.new(self, { id = 0, desc = desc, expect = opts.expect, bg = bg })
-    j:_finish { exit_code = nil, stdout = "", stderr = msg }
+    local j = job.new(self, { id = 0, desc = desc, expect = opts.expect, bg = bg, module = spec })
+    j:_finish { exit_code = nil, stdout = "", stderr = msg, error = spec and { message = msg } or nil }
     self:record { type = "job", action = "finish", host = self.name, job_id = 0, command = desc,
-      result = "FAIL", level = level, source = "Host " .. self.name,
+      module = spec and spec.name, result = "FAIL", level = level, source = "Host " .. self.name,
       description = "Job could not start: " .. desc .. ": " .. msg }
     return j
   end
-  local j = job.new(self, { id = res.id, pid = res.pid, desc = desc, expect = opts.expect, bg = bg,
+  local j = job.new(self, { id = res.id, pid = res.pid, desc = desc, expect = opts.expect, bg = bg, module = spec,
     level = level, on_output = opts.on_output, streamed = params.stream or false })
   self._jobs[res.id] = j
   self:record { type = "job", action = "start", host = self.name, job_id = res.id, command = desc,
-    result = "PASS", level = level, data_level = math.min(level + 1, 3),
+    module = spec and spec.name, result = "PASS", level = level, data_level = math.min(level + 1, 3),
     source = string.format("Host %s job %d", self.name, res.id),
     description = "Job started: " .. desc }
   for _, ev in ipairs(self._early_output[res.id] or {}) do
@@ -159,6 +185,8 @@ function Host:run(cmd, opts)
       if not j.finished then pcall(self.call_raw, self, "job.kill", { id = j.id, signal = 9 }) end
       error(err, 0)
     end
+  elseif spec then
+    modules.started(self, j) -- returns once the module announced it is ready
   end
   self:checkpoint()
   return j
@@ -167,10 +195,13 @@ end
 -- Applies one event from the agent.
 function Host:_event(ev)
   local name = ev.event
+  -- Events of namespaces, and device moves (lnst.netns_obj).
+  if (ev.netns ~= nil or name == "dev.netns_changed") and netns_obj.event(self, ev) then return end
   if name == "dev.created" or name == "dev.changed" then
     self._devs[ev.dev.ifindex] = ev.dev
   elseif name == "dev.deleted" then
     self._devs[ev.ifindex] = nil
+    device.forget(self, ev.ifindex)
   elseif name == "job.finished" then
     local j = self._jobs[ev.job.id]
     if not j then
@@ -179,6 +210,8 @@ function Host:_event(ev)
       return
     end
     self:_finished(j, ev.job)
+  elseif name == "job.notice" then
+    modules.notice(self, ev, self._jobs)
   elseif name == "job.output" then
     local j = self._jobs[ev.job]
     if j then
@@ -197,6 +230,7 @@ end
 function Host:_finished(j, report)
   self._jobs[j.id] = nil
   j:_finish(report)
+  if j.module then return modules.record_finish(self, j) end
   local what
   if j.timed_out then what = "timed out"
   elseif j.signal then what = "killed by SIG" .. j.signal
@@ -207,6 +241,9 @@ function Host:_finished(j, report)
     source = string.format("Host %s job %d", self.name, j.id),
     description = string.format("Job finished: %s (%s)", j.desc, what), data = data }
 end
+
+-- Routes, neighbours, rules and sysctl (lnst.netcfg).
+for k, f in pairs(netcfg.host) do Host[k] = f end
 
 -- A host over an open agent connection whose hello reply is `hello`.
 function M.new(name, conn, hello, opts)

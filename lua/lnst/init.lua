@@ -10,6 +10,10 @@ M.results = results
 M.recipe = require("lnst.recipe").new
 M.controller = require("lnst.controller").new
 M.inspect = require "lnst.inspect"
+M.tests = require("lnst.modules").tests -- test modules run on agents: lnst.tests.ping{...}
+M.netns = require("lnst.netns_obj").spec -- h.ns1 = lnst.netns(): a namespace on host h
+M.device = require "lnst.device" -- h.br0 = lnst.device.bridge{...}: soft devices (lnst.links)
+M.perf = require "lnst.perf" -- flows, CPU, evaluators, ping helpers (lua/lnst/perf)
 
 -- A breakpoint: opens the REPL on the live hosts when a person runs the
 -- recipe at a terminal; does nothing otherwise.

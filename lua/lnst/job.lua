@@ -43,6 +43,7 @@ function Job:_finish(report)
   else
     self.passed = self.exit_code == expect
   end
+  if self.module then require("lnst.modules").apply_report(self, report) end
 end
 
 -- Waits until the job finishes (timeout in seconds, nil or 0: forever).

@@ -12,6 +12,8 @@
 local M = {}
 
 M.PASS, M.FAIL, M.WARNING = "PASS", "FAIL", "WARNING"
+-- The overall result of a run that was skipped (Run:skip); not a record's.
+M.SKIPPED = "SKIPPED"
 M.IMPORTANT, M.NORMAL, M.DEBUG = 1, 2, 3
 
 local SEVERITY = { PASS = 1, WARNING = 2, FAIL = 3 }
@@ -147,11 +149,37 @@ end
 
 -- FAIL if any result failed or the run raised; WARNING if any warned;
 -- PASS otherwise, including for a run without results.
+-- SKIPPED when a record ended the run as skipped (Run:skip) and nothing
+-- failed: the run could not test what it is for, which is neither PASS nor
+-- FAIL.
 function Run:overall()
   local overall = self.exception and M.FAIL or M.PASS
-  for _, rec in ipairs(self.results) do overall = M.worst(overall, rec.result) end
+  local skipped = false
+  for _, rec in ipairs(self.results) do
+    overall = M.worst(overall, rec.result)
+    skipped = skipped or rec.skip_run == true
+  end
+  if skipped and overall ~= M.FAIL then return M.SKIPPED end
   return overall
 end
+
+-- Records why the run is skipped (a missing kernel feature or tool): a
+-- WARNING record marked skip_run, which makes the overall result SKIPPED.
+-- r:require ends the test body with M.skip_signal after it.
+function M.skip_record(reason, source)
+  return { type = "result", result = M.WARNING, skip_run = true, skipped = true,
+    description = "SKIPPED: " .. tostring(reason), source = source or "Requirement" }
+end
+
+function Run:skip(reason, source)
+  return self:add(M.skip_record(reason, source))
+end
+
+-- The error value that ends a test body as skipped (not as an exception).
+local Skip = {}
+Skip.__tostring = function(s) return "skipped: " .. s.reason end
+function M.skip_signal(reason) return setmetatable({ reason = reason }, Skip) end
+function M.is_skip(x) return getmetatable(x) == Skip end
 
 -- Records the error that ended the run (its message and traceback text).
 function Run:set_exception(msg, traceback)

@@ -10,6 +10,7 @@
 #include "devdb.h"
 #include "job.h"
 #include "loop.h"
+#include "module.h"
 #include "undo.h"
 
 #define AGENT_VERSION "0.1.0"
@@ -23,7 +24,16 @@ struct agent {
 	const char *name;
 	struct devdb *db;
 	struct jobs *jobs;
+	struct modules *modules; /* module source cache (module.c) */
 	struct undo undo;
+	int netns_host;          /* started with --netns-host: a local host */
+	const char *worker_ns;   /* in a netns worker: the namespace it serves */
+	const char *req_netns;   /* netns of the request being handled by the root itself */
+	int64_t req_id;          /* id of the request being handled (for RPC_LATER) */
+	struct netns *netns;     /* extra namespaces and their workers (netns.c) */
+	struct route *route;     /* routes, neighbours, rules (route.c) */
+	struct ethtool *eth;     /* ethtool-netlink (ethtool.c) */
+	struct links *links;     /* soft devices, bridges, kinds (link.c) */
 };
 
 /* Sends an event to the controller (frees ev). No-op when disconnected. */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "ethtool.h"
 #include "log.h"
 #include "undo.h"
 
@@ -29,6 +30,7 @@ struct dev {
 	int ifindex;
 	char name[IFNAMSIZ];
 	char kind[32];
+	char driver[32]; /* from ethtool, read once when the device appears */
 	unsigned flags;
 	int mtu;
 	uint8_t mac[32];
@@ -43,7 +45,13 @@ struct dev {
 	int nips, capips;
 	char *last; /* JSON without stats, for change detection */
 	struct dev *next;
+	struct dev **pprev; /* the pointer to this one in the list */
+	struct dev *hnext;  /* in its bucket of devdb.hash */
 };
+
+/* Devices by ifindex: thousands of them must not make every notification
+ * a walk of the whole list. */
+#define DEVDB_HASH 1024
 
 struct devdb {
 	struct loop *loop;
@@ -53,6 +61,8 @@ struct devdb {
 	devdb_event_cb cb;
 	void *ud;
 	struct dev *devs;
+	struct dev *hash[DEVDB_HASH];
+	char expect[2][IFNAMSIZ]; /* devices being created: enabled when they appear */
 	struct undo *undo;
 	int quiet; /* no events during dumps */
 };
@@ -61,10 +71,33 @@ struct devdb {
 
 static struct dev *dev_by_index(struct devdb *db, int ifindex)
 {
-	for (struct dev *d = db->devs; d; d = d->next)
+	for (struct dev *d = db->hash[(unsigned)ifindex % DEVDB_HASH]; d; d = d->hnext)
 		if (d->ifindex == ifindex)
 			return d;
 	return NULL;
+}
+
+static void dev_link(struct devdb *db, struct dev *d)
+{
+	d->next = db->devs;
+	if (d->next)
+		d->next->pprev = &d->next;
+	d->pprev = &db->devs;
+	db->devs = d;
+	struct dev **b = &db->hash[(unsigned)d->ifindex % DEVDB_HASH];
+	d->hnext = *b;
+	*b = d;
+}
+
+static void dev_unlink(struct devdb *db, struct dev *d)
+{
+	*d->pprev = d->next;
+	if (d->next)
+		d->next->pprev = d->pprev;
+	struct dev **b = &db->hash[(unsigned)d->ifindex % DEVDB_HASH];
+	while (*b != d)
+		b = &(*b)->hnext;
+	*b = d->hnext;
 }
 
 static void mac_str(const uint8_t *mac, int len, char *out, size_t outlen)
@@ -124,6 +157,7 @@ static cJSON *dev_json(const struct dev *d, int with_stats)
 	cJSON_AddNumberToObject(o, "ifindex", d->ifindex);
 	cJSON_AddStringToObject(o, "name", d->name);
 	cJSON_AddStringToObject(o, "kind", d->kind);
+	cJSON_AddStringToObject(o, "driver", d->driver);
 	mac_str(d->mac, d->maclen, mac, sizeof(mac));
 	cJSON_AddStringToObject(o, "hwaddr", mac);
 	cJSON_AddNumberToObject(o, "mtu", d->mtu);
@@ -197,15 +231,19 @@ static void handle_link(struct devdb *db, struct nlmsghdr *h)
 	if (h->nlmsg_type == RTM_DELLINK) {
 		if (!d)
 			return;
-		struct dev **pp = &db->devs;
-		while (*pp != d)
-			pp = &(*pp)->next;
-		*pp = d->next;
+		dev_unlink(db, d);
 		if (!db->quiet && db->cb) {
 			cJSON *ev = cJSON_CreateObject();
 			cJSON_AddNumberToObject(ev, "ifindex", d->ifindex);
 			cJSON_AddStringToObject(ev, "name", d->name);
-			db->cb("dev.deleted", ev, db->ud);
+			/* Moved to another namespace rather than deleted: the agent
+			 * turns the kernel's id of the namespace into its name. */
+			if (tb[IFLA_NEW_NETNSID]) {
+				cJSON_AddNumberToObject(ev, "new_netnsid", (int32_t)nla_get_u32(tb[IFLA_NEW_NETNSID]));
+				if (tb[IFLA_NEW_IFINDEX])
+					cJSON_AddNumberToObject(ev, "new_ifindex", (int32_t)nla_get_u32(tb[IFLA_NEW_IFINDEX]));
+			}
+			db->cb(tb[IFLA_NEW_NETNSID] ? "dev.netns_changed" : "dev.deleted", ev, db->ud);
 		}
 		dev_free(d);
 		return;
@@ -216,8 +254,7 @@ static void handle_link(struct devdb *db, struct nlmsghdr *h)
 		if (!d)
 			return;
 		d->ifindex = ifi->ifi_index;
-		d->next = db->devs;
-		db->devs = d;
+		dev_link(db, d);
 		/* Loopback is always usable; others wait for map or creation. */
 		d->enabled = ifi->ifi_type == ARPHRD_LOOPBACK;
 	}
@@ -225,6 +262,8 @@ static void handle_link(struct devdb *db, struct nlmsghdr *h)
 	d->flags = ifi->ifi_flags;
 	if (tb[IFLA_IFNAME])
 		snprintf(d->name, sizeof(d->name), "%s", nla_get_string(tb[IFLA_IFNAME]));
+	if (is_new && d->name[0] && (!strcmp(d->name, db->expect[0]) || !strcmp(d->name, db->expect[1])))
+		d->enabled = 1; /* created by the agent: enabled from its first event on */
 	if (tb[IFLA_MTU])
 		d->mtu = (int)nla_get_u32(tb[IFLA_MTU]);
 	if (tb[IFLA_ADDRESS]) {
@@ -247,6 +286,8 @@ static void handle_link(struct devdb *db, struct nlmsghdr *h)
 	}
 	if (!d->kind[0] && ifi->ifi_type == ARPHRD_LOOPBACK)
 		snprintf(d->kind, sizeof(d->kind), "loopback");
+	if (is_new)
+		ethtool_driver(d->name, d->driver, sizeof(d->driver));
 	dev_emit(db, d, is_new);
 }
 
@@ -380,13 +421,11 @@ static void resync(struct devdb *db)
 	dump(db, RTM_GETLINK);
 	db->quiet = 0;
 	/* Links: drop the ones that vanished, then addresses re-announce. */
-	for (struct dev **pp = &db->devs; *pp;) {
-		struct dev *d = *pp;
-		if (d->seen) {
-			pp = &d->next;
+	for (struct dev *d = db->devs, *next; d; d = next) {
+		next = d->next;
+		if (d->seen)
 			continue;
-		}
-		*pp = d->next;
+		dev_unlink(db, d);
 		if (db->cb) {
 			cJSON *ev = cJSON_CreateObject();
 			cJSON_AddNumberToObject(ev, "ifindex", d->ifindex);
@@ -627,7 +666,9 @@ static struct nl_msg *addr_msg(int type, int flags, int ifindex, const struct ip
 static int undo_ip_del(void *ctx, const struct undo_step *s)
 {
 	struct devdb_err e;
-	return devdb_ip_del(ctx, s->ifindex, s->sval, 0, &e);
+	int err = devdb_ip_del(ctx, s->ifindex, s->sval, 0, &e);
+	/* Gone already: IPv6 addresses go when their link goes down. */
+	return err == -EADDRNOTAVAIL ? 0 : err;
 }
 
 static int undo_ip_add(void *ctx, const struct undo_step *s)
@@ -884,6 +925,12 @@ int devdb_link_del(struct devdb *db, int ifindex, struct devdb_err *e)
 	}
 	int err = request(db, m);
 	return err ? fail(e, d, err, "deleting link") : 0;
+}
+
+void devdb_expect(struct devdb *db, const char *name, const char *peer)
+{
+	snprintf(db->expect[0], sizeof(db->expect[0]), "%s", name ? name : "");
+	snprintf(db->expect[1], sizeof(db->expect[1]), "%s", peer ? peer : "");
 }
 
 void devdb_enable(struct devdb *db, int ifindex)

@@ -50,6 +50,10 @@ void devdb_sync(struct devdb *db);
 int devdb_map(struct devdb *db, int ifindex, struct devdb_err *e);
 /* Marks a device the agent created as enabled (called after creation). */
 void devdb_enable(struct devdb *db, int ifindex);
+/* Devices the agent is about to create under these names (either may be
+ * NULL; NULL, NULL ends it) are enabled when they appear, so their first
+ * dev.created event says so and no dev.changed follows. */
+void devdb_expect(struct devdb *db, const char *name, const char *peer);
 
 int devdb_ip_add(struct devdb *db, int ifindex, const char *cidr, int nodad, int record,
 		 struct devdb_err *e);

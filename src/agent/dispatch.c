@@ -12,8 +12,13 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "ethtool.h"
+#include "link.h"
 #include "log.h"
+#include "netns.h"
+#include "route.h"
 #include "rpc.h"
+#include "sysctl.h"
 
 /* ---- parameter access (rpc.h) ---------------------------------------------- */
 
@@ -124,6 +129,9 @@ static int m_hello(struct agent *a, const cJSON *p, struct rpc_reply *r)
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
 		if (on_path(tools[i]))
 			cJSON_AddItemToArray(t, cJSON_CreateString(tools[i]));
+	cJSON_AddItemToObject(caps, "ethtool", ethtool_capabilities(a));
+	cJSON_AddItemToObject(caps, "kinds", links_kinds(a->links));
+	cJSON_AddItemToObject(caps, "link_features", links_features(a->links));
 	cJSON_AddItemToObject(o, "devices", devdb_list(a->db));
 	r->result = o;
 	return 0;
@@ -184,6 +192,7 @@ static int m_dev_map(struct agent *a, const cJSON *p, struct rpc_reply *r)
 		snprintf(r->err, sizeof(r->err), "%s", e.msg);
 		return err;
 	}
+	ethtool_snapshot(a, ifindex);
 	return dev_result(a, ifindex, r);
 }
 
@@ -295,6 +304,8 @@ static int m_dev_set(struct agent *a, const cJSON *p, struct rpc_reply *r)
 
 static int m_job_start(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
+	if (cJSON_GetObjectItemCaseSensitive(p, "module"))
+		return module_job_start(a, p, r);
 	return job_start(a->jobs, p, &r->result, r->err, sizeof(r->err));
 }
 
@@ -331,30 +342,76 @@ static const struct {
 	{ "dev.set", m_dev_set },
 	{ "job.start", m_job_start },
 	{ "job.kill", m_job_kill },
+	{ "module.missing", module_rpc_missing },
+	{ "module.put", module_rpc_put },
+	{ "netns.add", netns_m_add },
+	{ "netns.del", netns_m_del },
+	{ "netns.list", netns_m_list },
+	{ "dev.set_netns", netns_m_set_netns },
+	{ "worker.sync", netns_m_worker_sync },   /* only in a netns worker */
+	{ "worker.adopt", netns_m_worker_adopt }, /* only in a netns worker */
+	{ "route.add", route_m_add },
+	{ "route.del", route_m_del },
+	{ "route.list", route_m_list },
+	{ "neigh.add", route_m_neigh_add },
+	{ "neigh.del", route_m_neigh_del },
+	{ "neigh.list", route_m_neigh_list },
+	{ "rule.add", route_m_rule_add },
+	{ "rule.del", route_m_rule_del },
+	{ "rule.list", route_m_rule_list },
+	{ "sysctl.get", sysctl_m_get },
+	{ "sysctl.set", sysctl_m_set },
+	{ "ethtool.get", ethtool_m_get },
+	{ "ethtool.set", ethtool_m_set },
+	{ "link.create", link_create },
+	{ "link.del", link_del },
+	{ "link.set_master", link_set_master },
+	{ "bridge.vlan_add", link_vlan_add },
+	{ "bridge.vlan_del", link_vlan_del },
+	{ "bridge.vlan_list", link_vlan_list },
+	{ "bridge.fdb_add", link_fdb_add },
+	{ "bridge.fdb_del", link_fdb_del },
+	{ "bridge.fdb_list", link_fdb_list },
+	{ "bridge.port_set", link_port_set },
+	{ "bridge.port_get", link_port_get },
+	{ "l2tp.tunnel_add", link_l2tp_tunnel_add },
 };
+
+void rpc_answer(struct agent *a, int64_t id, int err, cJSON *result, const char *errmsg)
+{
+	if (err) {
+		cJSON_Delete(result);
+		conn_send(&a->conn, msg_error(id, msg_errno_name(err), "%s",
+					      errmsg && errmsg[0] ? errmsg : strerror(-err)));
+	} else {
+		conn_send(&a->conn, msg_reply(id, result));
+	}
+}
 
 void dispatch_request(struct agent *a, const struct msg *m)
 {
 	static const cJSON empty = { .type = cJSON_Object };
 	const cJSON *params = m->params ? m->params : &empty;
-	if (m->netns) {
-		conn_send(&a->conn, msg_error(m->id, "ENOSYS",
-					      "namespace '%s' does not exist on this host", m->netns));
+	/* Deletions wait to be batched; anything else goes after them. */
+	if (m->netns || strcmp(m->method, "link.del") != 0)
+		links_flush(a->links);
+	/* Requests for a namespace go to its worker (netns.c), except the
+	 * few the root handles itself, which see the namespace in req_netns. */
+	if (m->netns && netns_route_request(a, m))
 		return;
-	}
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		if (strcmp(methods[i].name, m->method) != 0)
 			continue;
 		struct rpc_reply r = { NULL, "" };
+		a->req_netns = m->netns;
+		a->req_id = m->id;
 		int err = methods[i].fn(a, params, &r);
-		if (err) {
-			cJSON_Delete(r.result);
+		a->req_netns = NULL;
+		if (err == RPC_LATER)
+			return;
+		if (err)
 			log_debug("%s failed: %s", m->method, r.err);
-			conn_send(&a->conn, msg_error(m->id, msg_errno_name(err), "%s",
-						      r.err[0] ? r.err : strerror(-err)));
-		} else {
-			conn_send(&a->conn, msg_reply(m->id, r.result));
-		}
+		rpc_answer(a, m->id, err, r.result, r.err);
 		return;
 	}
 	conn_send(&a->conn, msg_error(m->id, "ENOSYS", "unknown method '%s'", m->method));

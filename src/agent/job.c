@@ -1,4 +1,10 @@
-/* job.c - job processes: spawn, capture, timeout, kill, reap (job.h). */
+/* job.c - job processes: spawn, capture, timeout, kill, reap (job.h).
+ *
+ * Function jobs (job_start_fn: the Lua test modules of module.c) have a
+ * third pipe, the report channel: newline-separated JSON objects. A line with
+ * a "notice" key is forwarded at once as a job.notice event; the last other
+ * line is the final report, whose keys are merged into the job object of
+ * job.finished. */
 #include "job.h"
 
 #include <errno.h>
@@ -15,6 +21,9 @@
 /* Per stream. Escaped as JSON (up to 6 bytes per byte) both streams still
  * fit in the 16 MiB frame. */
 #define OUTPUT_LIMIT (1u << 20)
+/* The report is JSON already (no escaping growth): with both streams at
+ * their limit the finished event still fits in 16 MiB. */
+#define REPORT_LIMIT (3u << 20)
 
 struct outbuf {
 	int fd;
@@ -31,7 +40,10 @@ struct job {
 	int exited;
 	int status;
 	int64_t started, timer;
-	struct outbuf out[2]; /* stdout, stderr */
+	struct outbuf out[3]; /* stdout, stderr, report (function jobs only) */
+	int is_fn;
+	size_t report_scanned; /* bytes of the report already split into lines */
+	cJSON *report;         /* the last report line that is not a notice */
 	struct jobs *js;
 	struct job *next;
 };
@@ -126,10 +138,46 @@ static void stream_event(struct job *j, int which, const char *data, size_t n)
 	j->js->cb("job.output", ev, j->js->ud);
 }
 
+static void notice_event(struct job *j, cJSON *notice)
+{
+	cJSON *ev = cJSON_CreateObject();
+	cJSON *o = cJSON_AddObjectToObject(ev, "job");
+	cJSON_AddNumberToObject(o, "id", j->id);
+	cJSON_AddItemToObject(ev, "notice", notice);
+	j->js->cb("job.notice", ev, j->js->ud);
+}
+
+/* Splits the report channel's complete lines: notices go out as events, the
+ * last other object is kept as the final report. */
+static void report_scan(struct job *j)
+{
+	struct outbuf *o = &j->out[2];
+	char *nl;
+	while (j->report_scanned < o->len &&
+	       (nl = memchr(o->data + j->report_scanned, '\n', o->len - j->report_scanned))) {
+		const char *line = o->data + j->report_scanned;
+		cJSON *obj = cJSON_ParseWithLength(line, (size_t)(nl - line));
+		j->report_scanned = (size_t)(nl - o->data) + 1;
+		if (!cJSON_IsObject(obj)) {
+			cJSON_Delete(obj);
+			continue;
+		}
+		cJSON *notice = cJSON_DetachItemFromObjectCaseSensitive(obj, "notice");
+		if (notice) {
+			cJSON_Delete(obj);
+			notice_event(j, notice);
+			continue;
+		}
+		cJSON_Delete(j->report);
+		j->report = obj;
+	}
+}
+
 /* Reads what is available; returns 1 on EOF or error, 0 otherwise. */
 static int out_read(struct job *j, int which)
 {
 	struct outbuf *o = &j->out[which];
+	size_t limit = which == 2 ? REPORT_LIMIT : OUTPUT_LIMIT;
 	char buf[16384];
 	for (;;) {
 		ssize_t n = read(o->fd, buf, sizeof(buf));
@@ -139,11 +187,11 @@ static int out_read(struct job *j, int which)
 			return 0;
 		if (n <= 0)
 			return 1;
-		if (j->stream)
+		if (j->stream && which < 2)
 			stream_event(j, which, buf, (size_t)n);
 		size_t take = (size_t)n;
-		if (o->len + take > OUTPUT_LIMIT) {
-			take = OUTPUT_LIMIT - o->len;
+		if (o->len + take > limit) {
+			take = limit - o->len;
 			o->truncated = 1;
 		}
 		if (o->len + take > o->cap) {
@@ -158,24 +206,59 @@ static int out_read(struct job *j, int which)
 		}
 		memcpy(o->data + o->len, buf, take);
 		o->len += take;
+		if (which == 2)
+			report_scan(j);
 	}
 }
 
 static void job_free(struct job *j)
 {
-	out_close(j->js, &j->out[0]);
-	out_close(j->js, &j->out[1]);
+	for (int i = 0; i < 3; i++) {
+		out_close(j->js, &j->out[i]);
+		free(j->out[i].data);
+	}
 	if (j->timer)
 		loop_timer_cancel(j->js->loop, j->timer);
-	free(j->out[0].data);
-	free(j->out[1].data);
+	cJSON_Delete(j->report);
 	free(j);
+}
+
+/* The final report's keys go into the job object; a function job without
+ * one gets an error saying how its process ended. */
+static void report_merge(struct job *j, cJSON *o)
+{
+	if (j->out[2].truncated) {
+		cJSON_Delete(j->report);
+		j->report = NULL;
+		cJSON *e = cJSON_AddObjectToObject(o, "error");
+		cJSON_AddStringToObject(e, "message", "the module's report is larger than the limit (3 MiB)");
+		return;
+	}
+	if (!j->report) {
+		char how[96];
+		if (WIFSIGNALED(j->status))
+			snprintf(how, sizeof(how), "was killed by SIG%s", sigabbrev_np(WTERMSIG(j->status)) ?: "?");
+		else
+			snprintf(how, sizeof(how), "exited with code %d", WEXITSTATUS(j->status));
+		cJSON *e = cJSON_AddObjectToObject(o, "error");
+		cJSON_AddItemToObject(e, "message", cJSON_CreateString(j->timed_out ? "the module timed out and was killed"
+										       : "the module process ended without a report"));
+		cJSON_AddStringToObject(e, "process", how);
+		return;
+	}
+	cJSON *it = j->report->child;
+	while (it) {
+		cJSON *next = it->next;
+		if (!cJSON_GetObjectItemCaseSensitive(o, it->string))
+			cJSON_AddItemToObject(o, it->string, cJSON_DetachItemViaPointer(j->report, it));
+		it = next;
+	}
 }
 
 static void finish(struct job *j)
 {
 	struct jobs *js = j->js;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (j->out[i].fd >= 0)
 			out_read(j, i);
 	cJSON *ev = cJSON_CreateObject();
@@ -194,6 +277,8 @@ static void finish(struct job *j)
 	cJSON_AddItemToObject(o, "stderr", out_string(&j->out[1]));
 	if (j->out[0].truncated || j->out[1].truncated)
 		cJSON_AddBoolToObject(o, "truncated", 1);
+	if (j->is_fn)
+		report_merge(j, o);
 	for (struct job **pp = &js->list; *pp; pp = &(*pp)->next) {
 		if (*pp == j) {
 			*pp = j->next;
@@ -209,7 +294,7 @@ static void on_output(struct loop *l, int fd, uint32_t events, void *ud)
 	(void)l;
 	(void)events;
 	struct job *j = ud;
-	int which = j->out[0].fd == fd ? 0 : 1;
+	int which = j->out[0].fd == fd ? 0 : j->out[1].fd == fd ? 1 : 2;
 	if (out_read(j, which))
 		out_close(j->js, &j->out[which]);
 }
@@ -313,36 +398,59 @@ fail:;
 	_exit(127);
 }
 
-int job_start(struct jobs *js, const cJSON *params, cJSON **result, char *err, size_t errlen)
+/* Runs in the child of a function job. Signals stay blocked: the function
+ * installs its handlers and unblocks them. Never returns. */
+static void child_fn(const struct job_fn *fn, int out_w, int err_w, int report_w)
 {
-	char **argv = argv_from(params, err, errlen);
-	if (!argv)
-		return -EINVAL;
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	int devnull = open("/dev/null", O_RDONLY);
+	dup2(devnull, 0);
+	dup2(out_w, 1);
+	dup2(err_w, 2);
+	dup2(report_w, 3);
+	/* Nothing of the agent (its connection, netlink, epoll) stays open. */
+	close_range(4, ~0u, 0);
+	fn->run(fn->ud, 3);
+	_exit(1);
+}
+
+static int check_timeout(const cJSON *params, char *err, size_t errlen)
+{
 	const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(params, "timeout");
 	if (timeout && !(cJSON_IsNumber(timeout) && timeout->valuedouble >= 0)) {
 		snprintf(err, errlen, "job 'timeout' must be a number of seconds >= 0");
-		argv_free(argv);
 		return -EINVAL;
 	}
-	int outp[2], errp[2], st[2];
+	return 0;
+}
+
+/* Forks the job (argv to exec, or fn to call) and registers it. */
+static int spawn(struct jobs *js, const cJSON *params, char **argv, const struct job_fn *fn,
+		 cJSON **result, char *err, size_t errlen)
+{
+	int outp[2], errp[2], st[2] = { -1, -1 }, rep[2] = { -1, -1 };
 	if (pipe2(outp, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		argv_free(argv);
 		return -errno;
 	}
-	if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0) {
+	if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(fn ? rep : st, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		close(outp[0]);
 		close(outp[1]);
-		argv_free(argv);
 		return -EMFILE;
 	}
 	pid_t pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		if (fn)
+			child_fn(fn, outp[1], errp[1], rep[1]);
 		child(argv, params, outp[1], errp[1], st[1]);
+	}
 	close(outp[1]);
 	close(errp[1]);
-	close(st[1]);
+	close(fn ? rep[1] : st[1]);
 	int ret = 0;
 	if (pid < 0) {
 		ret = -errno;
@@ -351,36 +459,41 @@ int job_start(struct jobs *js, const cJSON *params, cJSON **result, char *err, s
 		/* Also set from here, so killpg works even before the child runs. */
 		setpgid(pid, pid);
 		int cerr = 0;
-		ssize_t n;
-		do
-			n = read(st[0], &cerr, sizeof(cerr));
-		while (n < 0 && errno == EINTR);
-		if (n == sizeof(cerr)) {
+		ssize_t n = 0;
+		while (!fn && (n = read(st[0], &cerr, sizeof(cerr))) < 0 && errno == EINTR)
+			;
+		if (!fn && n == sizeof(cerr)) {
 			snprintf(err, errlen, "cannot run '%s': %s", argv[0], strerror(cerr));
 			waitpid(pid, NULL, 0);
 			ret = -cerr;
 		}
 	}
-	close(st[0]);
+	if (st[0] >= 0)
+		close(st[0]);
 	if (ret) {
 		close(outp[0]);
 		close(errp[0]);
-		argv_free(argv);
+		if (rep[0] >= 0)
+			close(rep[0]);
 		return ret;
 	}
-	argv_free(argv);
 	struct job *j = calloc(1, sizeof(*j));
 	j->id = ++js->next_id;
 	j->pid = pid;
 	j->js = js;
 	j->started = loop_now_ms();
 	j->stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(params, "stream"));
+	j->is_fn = fn != NULL;
 	j->out[0].fd = outp[0];
 	j->out[1].fd = errp[0];
-	for (int i = 0; i < 2; i++) {
+	j->out[2].fd = rep[0];
+	for (int i = 0; i < 3; i++) {
+		if (j->out[i].fd < 0)
+			continue;
 		fcntl(j->out[i].fd, F_SETFL, O_NONBLOCK);
 		loop_add(js->loop, j->out[i].fd, EPOLLIN, on_output, j);
 	}
+	const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(params, "timeout");
 	if (timeout && timeout->valuedouble > 0)
 		j->timer = loop_timer_add(js->loop, (int64_t)(timeout->valuedouble * 1000), on_timeout, j);
 	j->next = js->list;
@@ -389,6 +502,26 @@ int job_start(struct jobs *js, const cJSON *params, cJSON **result, char *err, s
 	cJSON_AddNumberToObject(*result, "id", j->id);
 	cJSON_AddNumberToObject(*result, "pid", pid);
 	return 0;
+}
+
+int job_start(struct jobs *js, const cJSON *params, cJSON **result, char *err, size_t errlen)
+{
+	if (check_timeout(params, err, errlen))
+		return -EINVAL;
+	char **argv = argv_from(params, err, errlen);
+	if (!argv)
+		return -EINVAL;
+	int ret = spawn(js, params, argv, NULL, result, err, errlen);
+	argv_free(argv);
+	return ret;
+}
+
+int job_start_fn(struct jobs *js, const cJSON *params, const struct job_fn *fn, cJSON **result,
+		 char *err, size_t errlen)
+{
+	if (check_timeout(params, err, errlen))
+		return -EINVAL;
+	return spawn(js, params, NULL, fn, result, err, errlen);
 }
 
 int job_kill(struct jobs *js, int id, int sig, char *err, size_t errlen)

@@ -7,6 +7,7 @@
  * the output still in the pipes is drained and a job.finished event is
  * produced; with stream = true, output is also sent as job.output events as
  * it arrives. The agent reaps all children through jobs_reap (SIGCHLD).
+ * A function job (job_start_fn) runs a function in the forked child instead.
  */
 #ifndef LNST_JOB_H
 #define LNST_JOB_H
@@ -24,6 +25,16 @@ void jobs_free(struct jobs *js);
 /* Starts a job from request params; on success *result = {"id": N, "pid": P}.
  * On failure returns -errno with err filled. */
 int job_start(struct jobs *js, const cJSON *params, cJSON **result, char *err, size_t errlen);
+/* A job whose child calls a function instead of exec'ing an argv (Lua test
+ * modules). run() gets the report channel on fd report_fd (3) and must not
+ * return; signals are still blocked when it starts. Its report lines are
+ * described at the top of job.c. */
+struct job_fn {
+	void (*run)(void *ud, int report_fd);
+	void *ud;
+};
+int job_start_fn(struct jobs *js, const cJSON *params, const struct job_fn *fn, cJSON **result,
+		 char *err, size_t errlen);
 int job_kill(struct jobs *js, int id, int sig, char *err, size_t errlen);
 /* Called on SIGCHLD: reaps every exited child. */
 void jobs_reap(struct jobs *js);

@@ -21,20 +21,36 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "ethtool.h"
+#include "link.h"
+#include "listen.h"
 #include "log.h"
+#include "netns.h"
+#include "route.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: lnst-agent --fd N [--name NAME] [--netns-host] [-d]\n"
+		"       lnst-agent --listen ADDR[:PORT]|unix:/PATH [--config FILE] [--insecure] [--once]\n"
+		"                  [--log-file FILE] [-d]\n"
+		"       lnst-agent keygen --help\n"
 		"\n"
-		"Serves one lnst controller over an inherited stream socket.\n"
+		"Serves one lnst controller over an inherited stream socket, or (--listen)\n"
+		"controllers over TCP, one at a time, authenticated with TLS (docs/remote.md).\n"
 		"\n"
 		"  --fd N         the connected socket to serve (inherited from the controller)\n"
 		"  --name NAME    the host's name in the recipe (used in logs and hello)\n"
 		"  --netns-host   this process is the first one of a fresh local host: mount a\n"
 		"                 private /proc and /sys and bring lo up\n"
 		"  --max-frame N  largest frame accepted, in bytes (default %u)\n"
+		"  --netns-worker NAME  serve namespace NAME for the agent that started this one\n"
+		"  --listen ADDR[:PORT]  serve controllers over TCP (default port 9999)\n"
+		"  --listen unix:/PATH   serve them on a Unix socket (mode 0600; container hosts)\n"
+		"  --config FILE  agent config (default /etc/lnst/lnst-agent.conf if it exists)\n"
+		"  --insecure     allow security none on a non-loopback address\n"
+		"  --once         serve one controller, then stop\n"
+		"  --log-file F   log to F instead of stderr\n"
 		"  -d, --debug    debug logging\n"
 		"  -h, --help     this text\n"
 		"  -V, --version  print the version\n",
@@ -63,6 +79,8 @@ void agent_emit(struct agent *a, const char *name, cJSON *fields)
 
 void agent_end_run(struct agent *a)
 {
+	links_flush(a->links); /* deletions still queued (replies only if connected) */
+	netns_end_runs(a); /* workers first: the root's undo deletes their namespaces */
 	jobs_kill_all(a->jobs);
 	int failed = undo_run(&a->undo);
 	if (failed)
@@ -71,6 +89,7 @@ void agent_end_run(struct agent *a)
 
 static void on_dev_event(const char *name, cJSON *ev, void *ud)
 {
+	netns_fix_event(ud, name, ev);
 	agent_emit(ud, name, ev);
 }
 
@@ -145,13 +164,23 @@ int main(int argc, char **argv)
 		{ "fd", required_argument, NULL, 'f' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "netns-host", no_argument, NULL, 'N' },
+		{ "netns-worker", required_argument, NULL, 'W' },
 		{ "max-frame", required_argument, NULL, 'm' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "insecure", no_argument, NULL, 'I' },
+		{ "once", no_argument, NULL, 'O' },
+		{ "log-file", required_argument, NULL, 'l' },
 		{ 0 },
 	};
+	if (argc > 1 && strcmp(argv[1], "keygen") == 0)
+		return keygen_main(argc - 1, argv + 1);
 	struct agent a = { 0 };
+	struct listen_opts lopt = { 0 };
+	struct listener *lst = NULL;
 	int fd = -1, netns_host = 0, debug = 0, c;
 	unsigned long max_frame = FRAME_MAX_DEFAULT;
 	while ((c = getopt_long(argc, argv, "dhV", opts, NULL)) != -1) {
@@ -159,19 +188,35 @@ int main(int argc, char **argv)
 		case 'f': fd = atoi(optarg); break;
 		case 'n': a.name = optarg; break;
 		case 'N': netns_host = 1; break;
+		case 'W': a.worker_ns = optarg; break;
 		case 'm': max_frame = strtoul(optarg, NULL, 10); break;
 		case 'd': debug = 1; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("lnst-agent %s (protocol %d)\n", AGENT_VERSION, PROTO_VERSION); return 0;
+		case 'L': lopt.listen = optarg; break;
+		case 'c': lopt.config = optarg; break;
+		case 'I': lopt.insecure = 1; break;
+		case 'O': lopt.once = 1; break;
+		case 'l': lopt.log_file = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
 	log_init("lnst-agent", debug ? LOG_DEBUG : LOG_INFO);
-	if (fd < 0) {
-		fprintf(stderr, "lnst-agent: --fd is required (network listening comes with --listen, not built yet)\n");
+	if (lopt.listen || lopt.config) {
+		if (fd >= 0 || netns_host) {
+			fprintf(stderr, "lnst-agent: --listen/--config do not go with --fd or --netns-host\n");
+			return 2;
+		}
+		if (listen_open(&lst, &lopt))
+			return 2;
+	} else if (fd < 0) {
+		fprintf(stderr, "lnst-agent: give --fd N (a local host) or --listen ADDR[:PORT] (a daemon)\n");
 		usage(stderr);
 		return 2;
 	}
+	a.netns_host = netns_host;
+	if (a.worker_ns)
+		prctl(PR_SET_NAME, "lnst-agent"); /* it runs as /proc/self/exe */
 	if (netns_host) {
 		prctl(PR_SET_NAME, "lnst-agent");
 		int err = setup_host_mounts();
@@ -194,37 +239,52 @@ int main(int argc, char **argv)
 	if (!a.loop || sfd < 0)
 		return 1;
 	loop_add(a.loop, sfd, EPOLLIN, on_signal, &a);
-	if (jobs_new(&a.jobs, a.loop, on_dev_event, &a))
+	/* First: it starts the probe of device kinds, which runs meanwhile. */
+	int err = links_open(&a.links, &a);
+	if (err) {
+		fprintf(stderr, "lnst-agent: cannot open rtnetlink for devices: %s\n", strerror(-err));
 		return 1;
-	int err = devdb_open(&a.db, a.loop, on_dev_event, &a);
+	}
+	if (jobs_new(&a.jobs, a.loop, on_dev_event, &a) || modules_new(&a.modules))
+		return 1;
+	err = devdb_open(&a.db, a.loop, on_dev_event, &a);
 	if (err) {
 		fprintf(stderr, "lnst-agent: cannot open rtnetlink: %s\n", strerror(-err));
 		return 1;
 	}
 	devdb_set_undo(a.db, &a.undo);
-	if (netns_host) {
+	if (netns_host || a.worker_ns) {
 		struct devdb_err e;
 		int lo = devdb_find(a.db, "lo", NULL);
 		if (lo > 0)
 			devdb_set_up(a.db, lo, 1, 0, &e);
 	}
-	if (conn_init(&a.conn, a.loop, fd, (uint32_t)max_frame, on_msg, on_close, &a)) {
-		fprintf(stderr, "lnst-agent: fd %d is not a usable socket\n", fd);
-		return 1;
+	if (lst) {
+		a.exit_code = listen_run(lst, &a);
+		listen_free(lst);
+	} else {
+		if (conn_init(&a.conn, a.loop, fd, (uint32_t)max_frame, on_msg, on_close, &a)) {
+			fprintf(stderr, "lnst-agent: fd %d is not a usable socket\n", fd);
+			return 1;
+		}
+		a.connected = 1;
+		log_set_sink(on_log, &a);
+		while (!a.quit) {
+			int n = loop_run_once(a.loop, -1);
+			if (n < 0 && n != -EINTR)
+				break;
+		}
+		if (a.connected)
+			conn_flush(&a.conn, 2000);
 	}
-	a.connected = 1;
-	log_set_sink(on_log, &a);
-
-	while (!a.quit) {
-		int n = loop_run_once(a.loop, -1);
-		if (n < 0 && n != -EINTR)
-			break;
-	}
-	if (a.connected)
-		conn_flush(&a.conn, 2000);
 	log_set_sink(NULL, NULL);
+	netns_free(&a);
+	route_free(a.route);
+	ethtool_free(a.eth);
+	links_close(a.links);
 	conn_free(&a.conn);
 	jobs_free(a.jobs);
+	modules_free(a.modules);
 	devdb_close(a.db);
 	undo_free(&a.undo);
 	loop_free(a.loop);

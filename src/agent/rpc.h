@@ -10,6 +10,7 @@
 #define LNST_RPC_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 struct agent;
 
@@ -17,6 +18,14 @@ struct rpc_reply {
 	cJSON *result;
 	char err[512];
 };
+
+/* Returned by a handler that answers later, with rpc_answer() for the id in
+ * agent->req_id, exactly once (link.del, to batch deletions). Dispatching any other request first
+ * completes the pending ones (links_flush), so replies keep request order. */
+#define RPC_LATER 1
+/* Sends the reply to request id: result (consumed) when err is 0, else an
+ * error with errmsg (strerror when empty). */
+void rpc_answer(struct agent *a, int64_t id, int err, cJSON *result, const char *errmsg);
 
 typedef int (*rpc_handler)(struct agent *a, const cJSON *params, struct rpc_reply *r);
 

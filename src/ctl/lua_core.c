@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@
 #include "fabric.h"
 #include "literal.h"
 #include "lua_json.h"
+#include "lua_remote.h"
 #include "repl.h"
 #include "spawn.h"
 
@@ -44,6 +47,7 @@ struct lconn {
 	pid_t pid;
 	int open;
 	int handler; /* registry ref of the event handler, or LUA_NOREF */
+	struct remote *remote; /* TCP agents (connect_agent), else NULL */
 };
 
 struct loop *core_loop(void)
@@ -53,11 +57,20 @@ struct loop *core_loop(void)
 
 /* ---- signals ---------------------------------------------------------- */
 
+/* A signal, or the loss of a run's remote agent (remote.h). */
+static void interrupt_error(lua_State *L)
+{
+	const char *lost = remote_abort_reason();
+	if (lost && !ctx.last_signal)
+		luaL_error(L, "%s", lost);
+	luaL_error(L, "interrupted by SIG%s", sigabbrev_np(ctx.last_signal) ?: "?");
+}
+
 static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
 	lua_sethook(L, NULL, 0, 0);
-	luaL_error(L, "interrupted by SIG%s", sigabbrev_np(ctx.last_signal) ?: "?");
+	interrupt_error(L);
 }
 
 static void on_signal(int sig)
@@ -100,7 +113,7 @@ void core_interrupt_clear(lua_State *L)
 static void raise_interrupt(lua_State *L)
 {
 	lua_sethook(L, NULL, 0, 0);
-	luaL_error(L, "interrupted by SIG%s", sigabbrev_np(ctx.last_signal) ?: "?");
+	interrupt_error(L);
 }
 
 /* core.guard(on): while on, signals do not interrupt (cleanup). */
@@ -109,6 +122,7 @@ static int l_guard(lua_State *L)
 	ctx.guard = lua_toboolean(L, 1);
 	ctx.guard_signals = 0;
 	ctl_interrupted = 0;
+	remote_abort_clear();
 	lua_sethook(L, NULL, 0, 0);
 	return 0;
 }
@@ -169,6 +183,100 @@ static int l_spawn_agent(lua_State *L)
 	if (agentconn_open(&c->ac, ctx.loop, fd, name, on_agent_event, c)) {
 		kill(c->pid, SIGKILL);
 		spawn_reap(c->pid, 1000);
+		return luaL_error(L, "host %s: cannot watch the agent connection", name);
+	}
+	c->open = 1;
+	return 1;
+}
+
+/* core.connect_agent{ name=, host=, port=, security=, psk_file=, cert=,
+ * key=, trust=, timeout= } -> conn: a TCP agent (lua_remote.h). Returns at
+ * once; the connection and handshake proceed while the caller waits for a
+ * reply, and their failure is the connection's lost reason. */
+static int l_connect_agent(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	struct lconn *c = lua_newuserdata(L, sizeof(*c));
+	memset(c, 0, sizeof(*c));
+	c->handler = LUA_NOREF;
+	luaL_getmetatable(L, CONN_MT);
+	lua_setmetatable(L, -2);
+	lremote_open(L, 1, &c->remote, &c->ac, ctx.loop, on_agent_event, c);
+	c->open = 1;
+	return 1;
+}
+
+/* conn:critical(on): whether losing this TCP agent ends every wait (a
+ * run's hosts). No-op for local agents (their loss shows on their waits). */
+static int l_conn_critical(lua_State *L)
+{
+	struct lconn *c = check_conn(L, 1);
+	if (c->remote)
+		remote_set_critical(c->remote, lua_toboolean(L, 2));
+	return 0;
+}
+
+/* conn:peer() -> the identity a TCP agent authenticated with, or "" */
+static int l_conn_peer(lua_State *L)
+{
+	struct lconn *c = check_conn(L, 1);
+	lua_pushstring(L, c->remote && c->open ? remote_peer(c->remote) : "");
+	return 1;
+}
+
+/* ---- Unix-socket agents (container hosts: lnst-agent --listen unix:/PATH) ---- */
+
+/* core.connect_unix(path, name) -> conn | nil, "ENOENT", message: the
+ * agent listening on the Unix socket at path. Returns nil (with the errno
+ * name) while nobody listens there yet (ENOENT, ECONNREFUSED), so callers
+ * can retry while the agent starts. */
+static int l_connect_unix(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	struct sockaddr_un su = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(su.sun_path))
+		return luaL_error(L, "host %s: socket path %s is longer than %d bytes", name, path,
+				  (int)sizeof(su.sun_path) - 1);
+	memcpy(su.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return luaL_error(L, "host %s: cannot make a socket: %s", name, strerror(errno));
+	if (connect(fd, (struct sockaddr *)&su, sizeof(su)) < 0) {
+		int e = errno;
+		close(fd);
+		lua_pushnil(L);
+		lua_pushstring(L, strerrorname_np(e) ?: "EIO");
+		lua_pushfstring(L, "%s: %s", path, strerror(e));
+		return 3;
+	}
+	struct lconn *c = lua_newuserdata(L, sizeof(*c));
+	memset(c, 0, sizeof(*c));
+	c->handler = LUA_NOREF;
+	luaL_getmetatable(L, CONN_MT);
+	lua_setmetatable(L, -2);
+	if (agentconn_open(&c->ac, ctx.loop, fd, name, on_agent_event, c)) {
+		close(fd);
+		return luaL_error(L, "host %s: cannot watch the agent connection", name);
+	}
+	c->open = 1;
+	return 1;
+}
+
+/* core.adopt_agent(fd, name) -> conn: an agent behind a socket that is
+ * already connected (a VM's channel, lua_vm.c). Its pid() is 0: nothing
+ * is ever signalled through it. */
+static int l_adopt_agent(lua_State *L)
+{
+	int fd = (int)luaL_checkinteger(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	struct lconn *c = lua_newuserdata(L, sizeof(*c));
+	memset(c, 0, sizeof(*c));
+	c->handler = LUA_NOREF;
+	luaL_getmetatable(L, CONN_MT);
+	lua_setmetatable(L, -2);
+	if (agentconn_open(&c->ac, ctx.loop, fd, name, on_agent_event, c)) {
+		close(fd);
 		return luaL_error(L, "host %s: cannot watch the agent connection", name);
 	}
 	c->open = 1;
@@ -268,6 +376,8 @@ static int l_conn_close(lua_State *L)
 		agentconn_close(&c->ac);
 		c->open = 0;
 	}
+	remote_free(c->remote);
+	c->remote = NULL;
 	if (c->handler != LUA_NOREF) {
 		luaL_unref(L, LUA_REGISTRYINDEX, c->handler);
 		c->handler = LUA_NOREF;
@@ -527,6 +637,7 @@ int luaopen_lnst_core(lua_State *L)
 	static const luaL_Reg conn_methods[] = {
 		{ "send", l_conn_send },     { "wait", l_conn_wait },   { "on_event", l_conn_on_event },
 		{ "pid", l_conn_pid },       { "lost", l_conn_lost },   { "close", l_conn_close },
+		{ "peer", l_conn_peer },     { "critical", l_conn_critical },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg fabric_methods[] = {
@@ -535,6 +646,9 @@ int luaopen_lnst_core(lua_State *L)
 	};
 	static const luaL_Reg funcs[] = {
 		{ "spawn_agent", l_spawn_agent }, { "reap", l_reap },
+		{ "connect_agent", l_connect_agent },
+		{ "connect_unix", l_connect_unix },
+		{ "adopt_agent", l_adopt_agent },
 		{ "kill", l_kill },               { "poll", l_poll },
 		{ "sleep", l_sleep },             { "now", l_now },
 		{ "time", l_time },               { "fabric", l_fabric },
@@ -568,6 +682,7 @@ int luaopen_lnst_core(lua_State *L)
 	lua_pop(L, 1);
 	lua_newtable(L);
 	luaL_register(L, NULL, funcs);
+	lremote_register(L);
 	lua_pushlightuserdata(L, NULL);
 	lua_setfield(L, -2, "null");
 	return 1;

@@ -9,6 +9,8 @@
 
 #include "lua_core.h"
 #include "lua_embedded.h"
+#include "lua_podman.h"
+#include "lua_vm.h"
 
 /* package.loaders entry: finds a module in the embedded library. */
 static int embedded_searcher(lua_State *L)
@@ -49,6 +51,10 @@ static void install_searcher(lua_State *L, int dev)
 	lua_getfield(L, -1, "preload");
 	lua_pushcfunction(L, luaopen_lnst_core);
 	lua_setfield(L, -2, "lnst.core");
+	lua_pushcfunction(L, luaopen_lnst_podman_core);
+	lua_setfield(L, -2, "lnst.podman_core");
+	lua_pushcfunction(L, luaopen_lnst_vm_core);
+	lua_setfield(L, -2, "lnst.vm_core");
 	lua_pop(L, 2);
 }
 
