@@ -48,6 +48,7 @@ struct lconn {
 	int open;
 	int handler; /* registry ref of the event handler, or LUA_NOREF */
 	struct remote *remote; /* TCP agents (connect_agent), else NULL */
+	int exec_fd; /* local agents: tells whether the exec failed, or -1 */
 };
 
 struct loop *core_loop(void)
@@ -173,12 +174,14 @@ static int l_spawn_agent(lua_State *L)
 	int debug = lua_toboolean(L, 2);
 	struct lconn *c = lua_newuserdata(L, sizeof(*c));
 	memset(c, 0, sizeof(*c));
+	c->exec_fd = -1;
 	c->handler = LUA_NOREF;
 	luaL_getmetatable(L, CONN_MT);
 	lua_setmetatable(L, -2);
+	c->exec_fd = -1;
 	char err[512];
 	int fd;
-	if (spawn_local_agent(name, debug, &c->pid, &fd, err, sizeof(err)))
+	if (spawn_local_agent_async(name, debug, &c->pid, &fd, &c->exec_fd, err, sizeof(err)))
 		return luaL_error(L, "%s", err);
 	if (agentconn_open(&c->ac, ctx.loop, fd, name, on_agent_event, c)) {
 		kill(c->pid, SIGKILL);
@@ -198,6 +201,7 @@ static int l_connect_agent(lua_State *L)
 	luaL_checktype(L, 1, LUA_TTABLE);
 	struct lconn *c = lua_newuserdata(L, sizeof(*c));
 	memset(c, 0, sizeof(*c));
+	c->exec_fd = -1;
 	c->handler = LUA_NOREF;
 	luaL_getmetatable(L, CONN_MT);
 	lua_setmetatable(L, -2);
@@ -252,6 +256,7 @@ static int l_connect_unix(lua_State *L)
 	}
 	struct lconn *c = lua_newuserdata(L, sizeof(*c));
 	memset(c, 0, sizeof(*c));
+	c->exec_fd = -1;
 	c->handler = LUA_NOREF;
 	luaL_getmetatable(L, CONN_MT);
 	lua_setmetatable(L, -2);
@@ -272,6 +277,7 @@ static int l_adopt_agent(lua_State *L)
 	const char *name = luaL_checkstring(L, 2);
 	struct lconn *c = lua_newuserdata(L, sizeof(*c));
 	memset(c, 0, sizeof(*c));
+	c->exec_fd = -1;
 	c->handler = LUA_NOREF;
 	luaL_getmetatable(L, CONN_MT);
 	lua_setmetatable(L, -2);
@@ -281,6 +287,21 @@ static int l_adopt_agent(lua_State *L)
 	}
 	c->open = 1;
 	return 1;
+}
+
+/* Raises the loss of a connection; a local agent that never ran says why. */
+static int raise_lost(lua_State *L, struct lconn *c, int err)
+{
+	if (c->exec_fd >= 0) {
+		char why[512];
+		int e = spawn_exec_error(c->exec_fd, c->ac.name, why, sizeof(why));
+		close(c->exec_fd);
+		c->exec_fd = -1;
+		if (e)
+			return luaL_error(L, "%s", why);
+	}
+	return luaL_error(L, "host %s: agent connection lost (%s)", c->ac.name,
+			  c->ac.lost ? c->ac.lost_reason : strerror(-err));
 }
 
 static int l_conn_send(lua_State *L)
@@ -304,8 +325,7 @@ static int l_conn_send(lua_State *L)
 		return luaL_error(L, "host %s: connection is closed", c->ac.name);
 	int64_t id = agentconn_send(&c->ac, method, netns, params);
 	if (id < 0)
-		return luaL_error(L, "host %s: agent connection lost (%s)", c->ac.name,
-				  c->ac.lost ? c->ac.lost_reason : strerror((int)-id));
+		return raise_lost(L, c, (int)id);
 	lua_pushnumber(L, (lua_Number)id);
 	return 1;
 }
@@ -326,8 +346,12 @@ static int l_conn_wait(lua_State *L)
 	if (err == -ETIMEDOUT)
 		return luaL_error(L, "host %s: no reply from the agent within %.1f s", c->ac.name, timeout);
 	if (err)
-		return luaL_error(L, "host %s: agent connection lost (%s)", c->ac.name,
-				  c->ac.lost ? c->ac.lost_reason : strerror(-err));
+		return raise_lost(L, c, err);
+	if (c->exec_fd >= 0) {
+		/* it answered, so it runs: the exec check is over */
+		close(c->exec_fd);
+		c->exec_fd = -1;
+	}
 	cJSON *e = cJSON_GetObjectItemCaseSensitive(reply, "error");
 	if (e) {
 		lua_pushboolean(L, 0);
@@ -372,6 +396,10 @@ static int l_conn_lost(lua_State *L)
 static int l_conn_close(lua_State *L)
 {
 	struct lconn *c = check_conn(L, 1);
+	if (c->exec_fd >= 0) {
+		close(c->exec_fd);
+		c->exec_fd = -1;
+	}
 	if (c->open) {
 		agentconn_close(&c->ac);
 		c->open = 0;

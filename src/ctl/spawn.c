@@ -41,7 +41,8 @@ const char *spawn_agent_path(void)
 	return path;
 }
 
-int spawn_local_agent(const char *name, int debug, pid_t *pid, int *fd, char *err, size_t errlen)
+int spawn_local_agent_async(const char *name, int debug, pid_t *pid, int *fd, int *exec_fd, char *err,
+			     size_t errlen)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -112,21 +113,38 @@ int spawn_local_agent(const char *name, int debug, pid_t *pid, int *fd, char *er
 		close(st[0]);
 		return -saved;
 	}
+	*pid = (pid_t)p;
+	*fd = sv[0];
+	*exec_fd = st[0];
+	return 0;
+}
+
+int spawn_exec_error(int exec_fd, const char *name, char *err, size_t errlen)
+{
 	int e = 0;
 	ssize_t n;
 	do
-		n = read(st[0], &e, sizeof(e));
+		n = read(exec_fd, &e, sizeof(e));
 	while (n < 0 && errno == EINTR);
-	close(st[0]);
-	if (n == sizeof(e)) {
-		snprintf(err, errlen, "cannot run agent '%s' for host %s: %s", agent, name, strerror(e));
-		waitpid((pid_t)p, NULL, 0);
-		close(sv[0]);
-		return -e;
+	if (n != sizeof(e))
+		return 0;
+	snprintf(err, errlen, "cannot run agent '%s' for host %s: %s", spawn_agent_path(), name, strerror(e));
+	return -e;
+}
+
+int spawn_local_agent(const char *name, int debug, pid_t *pid, int *fd, char *err, size_t errlen)
+{
+	int exec_fd;
+	int ret = spawn_local_agent_async(name, debug, pid, fd, &exec_fd, err, errlen);
+	if (ret)
+		return ret;
+	ret = spawn_exec_error(exec_fd, name, err, errlen);
+	close(exec_fd);
+	if (ret) {
+		waitpid(*pid, NULL, 0);
+		close(*fd);
 	}
-	*pid = (pid_t)p;
-	*fd = sv[0];
-	return 0;
+	return ret;
 }
 
 int spawn_reap(pid_t pid, int timeout_ms)
