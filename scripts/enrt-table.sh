@@ -1,0 +1,43 @@
+#!/bin/bash
+# Generates the recipe status table of docs/enrt.md from real runs: every
+# recipes/enrt/*.lua with short parameters (as tests/integration/test_enrt.sh)
+# on netns hosts, and with --vm too when ENRT_VM=1 (docs/vm.md). Prints
+# markdown: recipe, upstream name, what it needs, result per provisioner
+# (PASS/WARNING/SKIPPED with the reason/FAIL).
+#   LNST=build/lnst scripts/enrt-table.sh > /tmp/table.md
+set -u
+cd "$(dirname "$0")/.."
+LNST=${LNST:-build/lnst}
+provs=(netns)
+[ "${ENRT_VM:-0}" = 1 ] && provs+=(vm)
+
+run_one() { # FILE PROVISIONER -> status text
+  local f=$1 prov=$2 name args=() out rc overall
+  name=$(basename "$f" .lua)
+  case "$name" in
+    ping_flood) args=(-p count=5 -p interval=0.05) ;;
+    *) args=(-p perf_duration=2 -p perf_iterations=1 -p ping_count=3 -p ping_interval=0.05 -p "perf_tests=[tcp_stream]")
+       if "$LNST" list recipes "$f" | grep -q '^    offload_combinations '; then
+         args+=(-p "offload_combinations=[{'gro':'off','gso':'on','tso':'on','tx':'on','rx':'on'}]")
+       fi ;;
+  esac
+  [ "$prov" = vm ] && args=(--vm "${args[@]}")
+  out=$(timeout 600 "$LNST" run "$f" "${args[@]}" 2>&1); rc=$?
+  overall=$(echo "$out" | sed -n 's/^Overall result of this Run: //p')
+  case "$rc/$overall" in
+    0/SKIPPED) echo "SKIPPED: $(echo "$out" | sed -n 's/^SKIPPED [0-9]*_[A-Za-z]*:\tSKIPPED: //p' | sed 's/; host host2: .*//')" ;;
+    0/*) echo "$overall" ;;
+    *) echo "FAIL (exit $rc${overall:+, $overall})" ;;
+  esac
+}
+
+printf '| recipe | upstream | needs |'; for p in "${provs[@]}"; do printf ' %s |' "$p"; done; echo
+printf '|---|---|---|'; for _ in "${provs[@]}"; do printf -- '---|'; done; echo
+for f in recipes/enrt/*.lua; do
+  info=$("$LNST" list recipes "$f")
+  upstream=$(echo "$info" | head -1 | awk '{print $1}')
+  needs=$(echo "$info" | sed -n 's/^  needs \([a-z_]*\): /\1: /p' | paste -sd ';' | sed 's/;/; /g')
+  printf '| %s | %s | %s |' "$(basename "$f" .lua)" "$upstream" "${needs:--}"
+  for p in "${provs[@]}"; do printf ' %s |' "$(run_one "$f" "$p")"; done
+  echo
+done

@@ -1,0 +1,39 @@
+#!/bin/bash
+# Every ENRT recipe (recipes/enrt/*.lua) runs for real on netns hosts with
+# short parameters (perf_duration=2 perf_iterations=1 ping_count=3, one
+# offload combination where the recipe has offloads). A recipe must end
+# PASS (or WARNING, e.g. a driver without coalescing), or SKIPPED with its
+# reason printed (a kernel feature this machine lacks); any FAIL or error
+# fails the suite. Nothing may leak. Label: enrt.
+. "$(dirname "$0")/lib.sh"
+set -e
+leak_begin
+pass=0 skip=0 bad=0
+for f in recipes/enrt/*.lua; do
+  name=$(basename "$f" .lua)
+  args=()
+  case "$name" in
+    ping_flood) args=(-p count=5 -p interval=0.05) ;;
+    *)
+      args=(-p perf_duration=2 -p perf_iterations=1 -p ping_count=3 -p ping_interval=0.05)
+      if [ "$name" = simple_network ]; then args+=(-p "perf_tests=[tcp_stream,udp_stream,sctp_stream]")
+      else args+=(-p "perf_tests=[tcp_stream]"); fi
+      if "$LNST" list recipes "$f" | grep -q '^    offload_combinations '; then
+        args+=(-p "offload_combinations=[{'gro':'off','gso':'on','tso':'on','tx':'on','rx':'on'}]")
+      fi ;;
+  esac
+  set +e
+  out=$(timeout 300 "$LNST" run "$f" "${args[@]}" 2>&1)
+  rc=$?
+  set -e
+  overall=$(echo "$out" | sed -n 's/^Overall result of this Run: //p')
+  case "$rc/$overall" in
+    0/PASS|0/WARNING) pass=$((pass + 1)); echo "$name: $overall" ;;
+    0/SKIPPED) skip=$((skip + 1)); echo "$name: SKIPPED ($(echo "$out" | sed -n 's/^SKIPPED [0-9]*_[A-Za-z]*:\tSKIPPED: //p'))" ;;
+    *) bad=$((bad + 1)); echo "$name: exit $rc, overall '${overall:-none}'"; echo "$out" | grep -E '^(FAIL|lnst:)|Exception' >&2 ;;
+  esac
+done
+leak_check
+echo "recipes: $pass passed, $skip skipped, $bad failed"
+[ "$bad" = 0 ] || fail "$bad ENRT recipe(s) failed"
+echo "1 passed, 0 failed"
