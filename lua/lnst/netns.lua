@@ -13,7 +13,8 @@ local P = {}
 P.__index = P
 
 function M.new(opts)
-  return setmetatable({ debug = opts.debug, log = opts.log, hosts = {}, conns = {} }, P)
+  return setmetatable({ debug = opts.debug, log = opts.log, timeout = opts.timeout or host.DEFAULT_TIMEOUT,
+    hosts = {}, conns = {} }, P)
 end
 
 -- Provisions the recipe's hosts; returns { name = Host } and the match
@@ -48,7 +49,11 @@ function P:provision(reqs)
     for _, nic in ipairs(util.sorted_keys(reqs[hname])) do
       if nic ~= "params" then
         v = v + 1
-        self.fabric:veth("lnv" .. v, bridges[reqs[hname][nic].network], self.conns[hname]:pid(), nic)
+        local conn = self.conns[hname]
+        local ok, err = pcall(self.fabric.veth, self.fabric, "lnv" .. v, bridges[reqs[hname][nic].network],
+          conn:pid(), nic)
+        -- an agent that could not start takes its namespace with it: say why
+        if not ok then error(conn:exec_error(1) or err, 0) end
       end
     end
   end
@@ -58,7 +63,7 @@ function P:provision(reqs)
     local ok, hello, msg = conn:wait(hello_ids[hname], 10)
     if not ok then error(string.format("host %s: hello failed: %s (%s)", hname, msg, hello)) end
     local target = string.format("netns host %s (agent pid %d)", hname, conn:pid())
-    local h = host.new(hname, conn, hello, { target = target, log = self.log })
+    local h = host.new(hname, conn, hello, { target = target, log = self.log, timeout = self.timeout })
     self.hosts[hname] = h
     map_ids[hname] = {}
     for _, nic in ipairs(util.sorted_keys(reqs[hname])) do
@@ -85,14 +90,16 @@ end
 function P:cleanup()
   local problems, ids = {}, {}
   for name, conn in pairs(self.conns) do
-    if not conn:lost() then
+    local h = self.hosts[name]
+    -- an agent that stopped answering pings is not asked again: it is killed
+    if not conn:lost() and not (h and rawget(h, "unresponsive")) then
       local ok, id = pcall(conn.send, conn, "bye")
       if ok then ids[name] = id end
     end
   end
   local said_bye = {}
   for name, id in pairs(ids) do
-    local ok, res, code, msg = pcall(self.conns[name].wait, self.conns[name], id, 10)
+    local ok, res, code, msg = pcall(self.conns[name].wait, self.conns[name], id, self.timeout)
     if not ok then problems[#problems + 1] = res
     elseif not res then problems[#problems + 1] = string.format("host %s: bye failed: %s (%s)", name, msg, code)
     else said_bye[name] = true end

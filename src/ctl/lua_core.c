@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <lauxlib.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -384,6 +385,26 @@ static int l_conn_pid(lua_State *L)
 }
 
 /* conn:lost() -> reason | nil */
+/* conn:exec_error(timeout_s) -> message | nil: for a local agent, why its
+ * exec failed, if it did (waits at most timeout for the exec to be over). */
+static int l_conn_exec_error(lua_State *L)
+{
+	struct lconn *c = check_conn(L, 1);
+	if (c->exec_fd < 0)
+		return 0;
+	struct pollfd pf = { .fd = c->exec_fd, .events = POLLIN };
+	if (poll(&pf, 1, (int)(luaL_optnumber(L, 2, 1) * 1000)) <= 0)
+		return 0;
+	char why[512];
+	int e = spawn_exec_error(c->exec_fd, c->ac.name, why, sizeof(why));
+	close(c->exec_fd);
+	c->exec_fd = -1;
+	if (!e)
+		return 0;
+	lua_pushstring(L, why);
+	return 1;
+}
+
 static int l_conn_lost(lua_State *L)
 {
 	struct lconn *c = check_conn(L, 1);
@@ -665,6 +686,7 @@ int luaopen_lnst_core(lua_State *L)
 	static const luaL_Reg conn_methods[] = {
 		{ "send", l_conn_send },     { "wait", l_conn_wait },   { "on_event", l_conn_on_event },
 		{ "pid", l_conn_pid },       { "lost", l_conn_lost },   { "close", l_conn_close },
+		{ "exec_error", l_conn_exec_error },
 		{ "peer", l_conn_peer },     { "critical", l_conn_critical },
 		{ NULL, NULL },
 	};
