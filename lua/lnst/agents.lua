@@ -237,7 +237,8 @@ function P:provision(reqs)
     local m = a.machine
     local target = string.format("machine %s (%s:%d, pool %s, %s%s)", m.id, m.hostname, m.port, match.pool,
       m.security.mode, peer ~= "" and " as '" .. peer .. "'" or "")
-    self.hosts[hname] = host.new(hname, conn, hellos[hname], { target = target, log = self.log })
+    self.hosts[hname] = host.new(hname, conn, hellos[hname], { target = target, log = self.log,
+      timeout = self.timeout })
     if self.log then
       local h = hellos[hname]
       self.log(hname, "info", string.format("connected to %s: lnst-agent %s, kernel %s", target,

@@ -3,6 +3,7 @@
 --   script(opts) lnst SCRIPT.lua ARGS            -> exit code
 --   pool(opts)   lnst pool list|check            -> exit code
 --   report(opts) lnst report RUN.json --format F -> exit code
+--   list(opts)   lnst list recipes [PATH...]    -> exit code
 local core = require "lnst.core"
 
 local M = {}
@@ -55,7 +56,8 @@ function M.run(opts)
     formats = #formats > 0 and formats or nil, save = opts.save, provisioner = pod.provisioner or vmo.provisioner,
     podman_uri = pod.podman_uri, image = pod.image, network_backend = pod.network_backend,
     podman_timeout = pod.podman_timeout, kernel = vmo.kernel, modules = vmo.modules, vm_memory = vmo.vm_memory,
-    vm_smp = vmo.vm_smp, vm_accel = vmo.vm_accel, vm_dir = vmo.vm_dir, vm_append = vmo.vm_append }
+    vm_smp = vmo.vm_smp, vm_accel = vmo.vm_accel, vm_dir = vmo.vm_dir, vm_append = vmo.vm_append,
+    timeout = opts.timeout }
   if opts.pause_on_fail and not core.isatty(0) then
     errln("--pause-on-fail: stdin is not a terminal, the run will not pause")
   end
@@ -108,7 +110,7 @@ function M.repl(opts)
     provisioner = pod.provisioner or vmo.provisioner, podman_uri = pod.podman_uri, image = pod.image,
     network_backend = pod.network_backend, podman_timeout = pod.podman_timeout, kernel = vmo.kernel,
     modules = vmo.modules, vm_memory = vmo.vm_memory, vm_smp = vmo.vm_smp, vm_accel = vmo.vm_accel,
-    vm_dir = vmo.vm_dir, vm_append = vmo.vm_append }
+    vm_dir = vmo.vm_dir, vm_append = vmo.vm_append, timeout = opts.timeout }
   local ok, s = pcall(ctl.open, ctl, recipe, given)
   if not ok then errln("%s: %s", opts.recipe, tostring(s)); return 2 end
   if not s.ready then return s:close():exit_code() end
@@ -120,11 +122,66 @@ function M.repl(opts)
   table.sort(names)
   for _, name in ipairs(names) do
     local h = s.hosts[name]
-    print(string.format("  hosts.%s  %s  (enter it: nsenter -t %d -n -m -p)", name, tostring(h), h.pid))
+    -- a provisioner whose hosts cannot be entered that way says how instead
+    local enter = rawget(h, "enter_hint") or string.format("enter it: nsenter -t %d -n -m -p", h.pid)
+    print(string.format("  hosts.%s  %s  (%s)", name, tostring(h), enter))
   end
   print("In scope: r, hosts, params, recipe. :help for help, Ctrl-D or :quit to tear down and leave.")
   core.repl()
   return s:close():exit_code()
+end
+
+-- lnst list recipes [PATH...]: each recipe's description, parameters (type,
+-- default, doc) and requirements (recipe.requires). PATHs are recipe files
+-- or directories (default recipes/ and recipes/enrt/); exit 2 when one does
+-- not load.
+function M.list(opts)
+  _G.lnst = require "lnst"
+  local inspect = require "lnst.inspect"
+  local files = {}
+  local paths = opts.paths or {}
+  if #paths == 0 then paths = { "recipes", "recipes/enrt" } end
+  for _, path in ipairs(paths) do
+    if path:match("%.lua$") then
+      files[#files + 1] = path
+    else
+      local ls = io.popen("ls -1 '" .. path:gsub("'", "'\\''") .. "' 2>/dev/null")
+      local names = {}
+      for name in ls:lines() do if name:match("%.lua$") then names[#names + 1] = name end end
+      ls:close()
+      if #names == 0 then errln("list: no recipes in %s", path) end
+      table.sort(names)
+      for _, name in ipairs(names) do files[#files + 1] = path:gsub("/$", "") .. "/" .. name end
+    end
+  end
+  local code = 0
+  for _, file in ipairs(files) do
+    local r, err = M.load_recipe(file)
+    if not r then
+      errln("list: %s", tostring(err):match("[^\n]+"))
+      code = 2
+    else
+      print(string.format("%s  (%s)", r.name, file))
+      if r.description ~= "" then print("  " .. r.description) end
+      local req = r.requires or {}
+      for _, k in ipairs { "kinds", "link_features", "features", "tools" } do
+        if req[k] and #req[k] > 0 then print(string.format("  needs %s: %s", k, table.concat(req[k], ", "))) end
+      end
+      local names = {}
+      for name in pairs(r.params) do names[#names + 1] = name end
+      table.sort(names)
+      for _, name in ipairs(names) do
+        local spec = r.params[name]
+        local line = string.format("    %-28s %s", name, spec:describe())
+        if spec.mandatory then line = line .. ", mandatory" end
+        if spec.default ~= nil then line = line .. ", default " .. inspect(spec.default, { width = 1000 }) end
+        if spec.doc then line = line .. " -- " .. spec.doc end
+        print(line)
+      end
+      print("")
+    end
+  end
+  return code
 end
 
 function M.script(opts)

@@ -33,6 +33,9 @@ function M.new(opts)
         .. "vm_hang_timeout, vm_keep, vm_memory, vm_smp)", k), 2)
     end
   end
+  if opts.timeout ~= nil and (type(opts.timeout) ~= "number" or opts.timeout <= 0) then
+    error(string.format("lnst.controller: timeout must be a number of seconds > 0, not %s", tostring(opts.timeout)), 2)
+  end
   local prov = opts.provisioner or (opts.pools and #opts.pools > 0 and "agents") or "netns"
   if not PROVISIONERS[prov] then
     error(string.format("lnst.controller: unknown provisioner '%s' (available: agents, netns, podman, vm)",
@@ -117,6 +120,7 @@ function Controller:open(recipe, given)
     local hosts, match = s.prov:provision(recipe.hosts)
     s.hosts, run.match = hosts, match
     for _, h in pairs(hosts) do
+      if self.timeout then rawset(h, "timeout", self.timeout) end -- request timeout, every provisioner
       rawset(h, "recorder", function(rec) return s:_record(rec) end)
       rawset(h, "checkpoint_fn", function() s:_checkpoint() end)
     end
@@ -197,7 +201,12 @@ function Session:test()
     end
     return tb
   end
-  local ok, err = xpcall(self.recipe.test, handler, self.ctx)
+  local req = self.recipe.requires -- lnst.recipe { requires = ... }: checked before the body
+  local body = not req and self.recipe.test or function(ctx)
+    ctx:require { kinds = req.kinds, tools = req.tools, link_features = req.link_features }
+    return self.recipe.test(ctx)
+  end
+  local ok, err = xpcall(body, handler, self.ctx)
   M.active = prev
   if not ok and not results.is_skip(err) then self:_exception(err) end
   return self.run

@@ -10,6 +10,10 @@ local netns_obj = require "lnst.netns_obj"
 
 local M = {}
 
+-- Seconds a request may go unanswered before the agent is taken for dead
+-- (the controller's `timeout` option overrides it; docs/faults.md).
+M.DEFAULT_TIMEOUT = 10
+
 local Host = {}
 
 function Host.__index(h, k)
@@ -63,10 +67,43 @@ function Host.__complete(h, methods)
   return out
 end
 
--- Sends a request and waits: true, result | false, code, message.
+-- Sends a request and waits: true, result | false, code, message. The
+-- wait is bounded by the host's request timeout (controller option
+-- `timeout`, default M.DEFAULT_TIMEOUT) unless timeout is given.
+-- A request that timed out marks the host unresponsive (cleanup then kills
+-- its agent without asking it again) and raises an error naming the method.
+local function replied(self, method, timeout, ok, ...)
+  if ok then return ... end
+  local err = tostring((...))
+  if err:find("no reply from the agent within", 1, true) then
+    rawset(rawget(self, "parent") or self, "unresponsive", true) -- a namespace's (lnst.netns_obj): its host's
+    error(string.format("host %s: no reply from the agent to %s within %g s", self.name, method, timeout), 0)
+  end
+  error(err, 0)
+end
+
+-- Seconds a request may go unanswered (namespaces use their host's).
+function Host:request_timeout()
+  return (rawget(self, "parent") or self).timeout
+end
+
 function Host:call_raw(method, params, timeout)
   local id = self.conn:send(method, params)
-  return self.conn:wait(id, timeout)
+  timeout = timeout or self:request_timeout()
+  return replied(self, method, timeout, pcall(self.conn.wait, self.conn, id, timeout))
+end
+
+-- Checks that the agent still answers (a `ping` within the request
+-- timeout) while the caller waits for something that may take longer, such
+-- as a job. Raises an error naming the host and `what` when it does not.
+function Host:alive(what)
+  local ok, err = pcall(self.call_raw, self, "ping")
+  if ok then return end
+  if rawget(rawget(self, "parent") or self, "unresponsive") then
+    error(string.format("host %s: the agent stopped answering: no reply to ping within %g s while %s",
+      self.name, self:request_timeout(), what), 0)
+  end
+  error(err, 0)
 end
 
 -- Sends a request and waits; an error reply raises an error naming the host.
@@ -182,7 +219,9 @@ function Host:run(cmd, opts)
     local waited, err = pcall(j.wait, j, timeout > 0 and timeout + 10 or nil)
     if not waited then
       -- interrupted (Ctrl-C) or lost: do not leave the job running
-      if not j.finished then pcall(self.call_raw, self, "job.kill", { id = j.id, signal = 9 }) end
+      if not j.finished and not rawget(self, "unresponsive") then
+        pcall(self.call_raw, self, "job.kill", { id = j.id, signal = 9 })
+      end
       error(err, 0)
     end
   elseif spec then
@@ -222,6 +261,8 @@ function Host:_event(ev)
       q[#q + 1] = ev
       self._early_output[ev.job] = q
     end
+  elseif name == "netns.lost" then -- (of a namespace object) its worker died: its jobs never report
+    rawset(self, "lost", ev.reason or "its worker is gone")
   elseif name == "log" then
     if self.log then self.log(self.name, ev.level, ev.message) end
   end
@@ -251,7 +292,7 @@ function M.new(name, conn, hello, opts)
     name = name, conn = conn, target = opts.target, pid = conn:pid(),
     kernel = hello.kernel, agent_version = hello.agent_version,
     capabilities = hello.capabilities or {}, nics = {}, _devs = {}, _jobs = {}, _early = {}, _early_output = {},
-    log = opts.log,
+    log = opts.log, timeout = opts.timeout or M.DEFAULT_TIMEOUT,
   }, Host)
   for _, d in ipairs(hello.devices or {}) do h._devs[d.ifindex] = d end
   conn:on_event(function(ev) h:_event(ev) end)

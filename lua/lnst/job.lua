@@ -47,21 +47,36 @@ function Job:_finish(report)
 end
 
 -- Waits until the job finishes (timeout in seconds, nil or 0: forever).
--- Returns the job; raises on timeout.
+-- Returns the job; raises on timeout. A job may run longer than the host's
+-- request timeout, so that one does not bound the wait; instead, each time
+-- the wait has gone that long, the agent must answer a ping (Host:alive).
 function Job:wait(timeout)
+  local host = self.host
   local deadline = timeout and timeout > 0 and core.now() + timeout or nil
+  local checked = core.now()
   while not self.finished do
-    local lost = self.host.conn:lost()
+    local lost = host.conn:lost()
     if lost then
       error(string.format("host %s: agent connection lost while waiting for job %d (%s)",
-        self.host.name, self.id, lost), 2)
+        host.name, self.id, lost), 2)
     end
-    local left = deadline and deadline - core.now() or 1
+    lost = rawget(host, "lost") -- a namespace whose worker died (lnst.netns_obj)
+    if lost then
+      error(string.format("host %s: namespace lost while waiting for job %d (%s): its worker is gone (%s)",
+        host.name, self.id, self.desc, lost), 2)
+    end
+    local now = core.now()
+    local left = deadline and deadline - now or 1
     if left <= 0 then
       error(string.format("host %s: job %d (%s) did not finish within %g s",
-        self.host.name, self.id, self.desc, timeout), 2)
+        host.name, self.id, self.desc, timeout), 2)
     end
-    core.poll(math.min(left, 1))
+    local every = host:request_timeout()
+    if every and now - checked >= every then
+      host:alive(string.format("waiting for job %d (%s)", self.id, self.desc))
+      checked = core.now()
+    end
+    core.poll(math.min(left, 1, every and math.max(every - (now - checked), 0.01) or 1))
   end
   return self
 end

@@ -48,14 +48,36 @@ local function check_hosts(hosts)
   if n == 0 then fail("'hosts' declares no host", 4) end
 end
 
-function M.new(def)
-  if type(def) ~= "table" then fail("lnst.recipe takes a table { name = ..., hosts = ..., test = ... }") end
-  local known = { name = true, description = true, params = true, hosts = true, test = true }
-  for k in pairs(def) do
-    if not known[k] then
-      fail(string.format("unknown field '%s' (known: description, hosts, name, params, test)", tostring(k)))
+-- requires = { kinds = {...}, tools = {...}, link_features = {...},
+-- features = {...} }: what the recipe needs. The controller checks kinds,
+-- tools and link_features with r:require before the test body (a missing
+-- one ends the run as SKIPPED); `features` names kernel features the
+-- recipe's library probes itself (lnst.enrt.FEATURES). `lnst list recipes`
+-- shows them all.
+local REQUIRES = { kinds = true, tools = true, link_features = true, features = true }
+local function check_requires(req)
+  if req == nil then return end
+  if type(req) ~= "table" then fail("'requires' must be a table { kinds = {...}, tools = {...} }", 4) end
+  for k, v in pairs(req) do
+    if not REQUIRES[k] then
+      fail(string.format("requires: unknown key '%s' (known: features, kinds, link_features, tools)", tostring(k)), 4)
+    end
+    if type(v) ~= "table" then fail(string.format("requires.%s must be a list of names", k), 4) end
+    for _, x in ipairs(v) do
+      if type(x) ~= "string" then fail(string.format("requires.%s: every item must be a string", k), 4) end
     end
   end
+end
+
+function M.new(def)
+  if type(def) ~= "table" then fail("lnst.recipe takes a table { name = ..., hosts = ..., test = ... }") end
+  local known = { name = true, description = true, params = true, hosts = true, test = true, requires = true }
+  for k in pairs(def) do
+    if not known[k] then
+      fail(string.format("unknown field '%s' (known: description, hosts, name, params, requires, test)", tostring(k)))
+    end
+  end
+  check_requires(def.requires)
   if def.name ~= nil and type(def.name) ~= "string" then fail("'name' must be a string") end
   if type(def.test) ~= "function" then fail("'test' must be a function(r)") end
   local params = def.params or {}
@@ -71,7 +93,7 @@ function M.new(def)
   return setmetatable({
     name = def.name or (info and info.short_src:match("([^/]+)%.lua$")) or "recipe",
     description = def.description or "",
-    params = params, hosts = def.hosts, test = def.test,
+    params = params, hosts = def.hosts, test = def.test, requires = def.requires,
     source = info and (info.short_src .. ":" .. info.currentline) or "?",
   }, Recipe)
 end

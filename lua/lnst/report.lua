@@ -52,8 +52,13 @@ end
 local function write_file(path, text)
   local f, err = io.open(path, "wb")
   if not f then return nil, tostring(err) end
-  f:write(text)
-  f:close()
+  -- a full disk shows on write or, buffered, on close: check both
+  local wok, werr = f:write(text)
+  local cok, cerr = f:close()
+  if not wok or not cok then
+    os.remove(path) -- no half-written output
+    return nil, tostring(werr or cerr)
+  end
   return true
 end
 

@@ -37,8 +37,13 @@ function M.save(run, path)
     os.remove(tmp)
     return nil, "cannot encode the run: " .. tostring(text)
   end
-  f:write(text)
-  f:close()
+  -- a full disk shows on write or, buffered, on close: check both
+  local wok, werr = f:write(text)
+  local cok, cerr = f:close()
+  if not wok or not cok then
+    os.remove(tmp)
+    return nil, "cannot write the run file: " .. tmp .. ": " .. tostring(werr or cerr)
+  end
   local renamed, rerr = os.rename(tmp, path)
   if not renamed then
     os.remove(tmp)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,6 +55,7 @@ struct jobs {
 	void *ud;
 	struct job *list;
 	int next_id;
+	struct rlimit nofile; /* the limit the agent was given, for its jobs */
 };
 
 int jobs_new(struct jobs **out, struct loop *loop, job_event_cb cb, void *ud)
@@ -64,6 +66,16 @@ int jobs_new(struct jobs **out, struct loop *loop, job_event_cb cb, void *ud)
 	js->loop = loop;
 	js->cb = cb;
 	js->ud = ud;
+	/* Each running job holds two or three pipe ends: with the usual soft
+	 * limit of 1024 files, some 500 jobs would fail with EMFILE. The agent
+	 * takes the hard limit; its jobs get the original one back. */
+	if (getrlimit(RLIMIT_NOFILE, &js->nofile) == 0 && js->nofile.rlim_cur < js->nofile.rlim_max) {
+		struct rlimit raised = { js->nofile.rlim_max, js->nofile.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &raised) < 0)
+			js->nofile.rlim_cur = js->nofile.rlim_max = 0;
+	} else {
+		js->nofile.rlim_cur = js->nofile.rlim_max = 0;
+	}
 	*out = js;
 	return 0;
 }
@@ -444,6 +456,8 @@ static int spawn(struct jobs *js, const cJSON *params, char **argv, const struct
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
+		if (js->nofile.rlim_max)
+			setrlimit(RLIMIT_NOFILE, &js->nofile);
 		if (fn)
 			child_fn(fn, outp[1], errp[1], rep[1]);
 		child(argv, params, outp[1], errp[1], st[1]);

@@ -111,8 +111,14 @@ static void worker_lost(struct agent *a, struct ns *s, const char *why)
 		close(s->fd);
 		s->fd = -1;
 	}
-	if (!s->dead && !s->closing)
+	if (!s->dead && !s->closing) {
 		log_warn("namespace %s: its worker is gone (%s)", s->name, why);
+		/* Its jobs will never report: the controller stops waiting for them. */
+		cJSON *ev = cJSON_CreateObject();
+		cJSON_AddStringToObject(ev, "netns", s->name);
+		cJSON_AddStringToObject(ev, "reason", why);
+		agent_emit(a, "netns.lost", ev);
+	}
 	s->dead = 1;
 }
 

@@ -8,6 +8,7 @@
  *   lnst                                     open the REPL
  *   lnst pool list|check [--pool DIR]...     machine pools and their agents
  *   lnst report RUN.json [--format F]...     render a saved run again
+ *   lnst list recipes [PATH]...              recipes, their parameters and needs
  *   lnst image build | lnst cleanup          container images, leftovers (podman_cmd.c)
  * Exit codes: 0 passed, 1 a check failed, 2 an error stopped the run.
  */
@@ -33,6 +34,7 @@ static void usage(FILE *f)
 		"       lnst repl [options] RECIPE.lua\n"
 		"       lnst pool list|check [--pool DIR|NAME]... [--config FILE]\n"
 		"       lnst report RUN.json [--format human|json|junit[:FILE]]...\n"
+		"       lnst list recipes [FILE.lua|DIR]...   (default: recipes/ and recipes/enrt/)\n"
 		"       lnst image build [--agent|--controller] | lnst cleanup [--dry-run]\n"
 		"       lnst help | --help | --version\n"
 		"\n"
@@ -83,6 +85,9 @@ static void usage_run(FILE *f)
 		"  -f, --format F[:FILE]    output format human, json or junit (repeatable), to\n"
 		"                           stdout or FILE; default human (also FORMATTERS=json,...)\n"
 		"      --save FILE          save the run (results and data) for lnst report\n"
+		"      --timeout S          seconds an agent may leave a request unanswered (or a\n"
+		"                           ping while a job runs) before its host counts as dead\n"
+		"                           (default 10; docs/faults.md)\n"
 		"      --podman             every host a Podman container (docs/containers.md)\n"
 		"      --podman-uri URI     the Podman service: unix:///PATH (default\n"
 		"                           unix:///run/podman/podman.sock) or tcp://HOST:PORT\n"
@@ -309,6 +314,7 @@ static int cmd_run(lua_State *L, int argc, char **argv, const char *fn)
 		{ "vm-accel", required_argument, NULL, 0x205 },
 		{ "vm-dir", required_argument, NULL, 0x206 },
 		{ "vm-append", required_argument, NULL, 0x207 },
+		{ "timeout", required_argument, NULL, 0x300 },
 		{ 0 },
 	};
 	lua_newtable(L);
@@ -394,6 +400,18 @@ static int cmd_run(lua_State *L, int argc, char **argv, const char *fn)
 			lua_setfield(L, t, keys[c - 0x200]);
 			break;
 		}
+		case 0x300: { /* request timeout (s), every provisioner */
+			char *end;
+			double s = strtod(optarg, &end);
+			if (end == optarg || *end || !(s > 0)) {
+				fprintf(stderr, "lnst %s: --timeout must be a positive number of seconds, not '%s'\n",
+					fn, optarg);
+				return 2;
+			}
+			lua_pushnumber(L, s);
+			lua_setfield(L, t, "timeout");
+			break;
+		}
 		case 'h':
 			help(stdout);
 			return 0;
@@ -441,6 +459,19 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && (strcmp(argv[1], "image") == 0 || strcmp(argv[1], "cleanup") == 0)) {
 		code = podman_cmd_main(L, argc - 1, argv + 1);
+		lua_close(L);
+		return code;
+	}
+	if (argc > 1 && strcmp(argv[1], "list") == 0) { /* lnst list recipes [PATH]...: lnst.cli.list */
+		if (argc < 3 || strcmp(argv[2], "recipes")) {
+			fprintf(stderr, "usage: lnst list recipes [FILE.lua|DIR]...\n");
+			lua_close(L);
+			return 2;
+		}
+		lua_newtable(L);
+		push_args(L, argc, argv, 3);
+		lua_setfield(L, -2, "paths");
+		code = lua_env_call_main(L, "lnst.cli", "list");
 		lua_close(L);
 		return code;
 	}

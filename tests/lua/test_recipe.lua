@@ -26,7 +26,7 @@ T.test("errors point at the declaring line", function()
   T.raises_at(function() recipe.new(good { test = 5 }) end, "recipe: 'test' must be a function(r)", "test_recipe.lua")
   T.raises_at(function() recipe.new(good { hosts = {} }) end, "recipe: 'hosts' declares no host", "test_recipe.lua")
   T.raises_at(function() recipe.new(good { colour = 1 }) end,
-    "recipe: unknown field 'colour' (known: description, hosts, name, params, test)", "test_recipe.lua")
+    "recipe: unknown field 'colour' (known: description, hosts, name, params, requires, test)", "test_recipe.lua")
 end)
 
 T.test("NIC names and networks are checked", function()
