@@ -143,6 +143,7 @@ int main(int argc, char **argv)
 		int r = receive(sv[0], &rd, id, 60);
 		if (r < 0) {
 			fprintf(stderr, "agent_client: no reply to request %ld\n", id);
+			frame_reader_free(&rd);
 			return 2;
 		}
 		failed |= r;
@@ -157,5 +158,6 @@ int main(int argc, char **argv)
 	int st;
 	waitpid(pid, &st, 0);
 	printf("agent exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	frame_reader_free(&rd);
 	return failed;
 }
