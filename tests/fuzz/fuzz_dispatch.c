@@ -57,33 +57,6 @@ static int peer = -1;
 static struct frame_reader rd;
 static int64_t next_id = 1;
 
-/* The same as main.c's: an event for the controller (here, the peer). */
-void agent_emit(struct agent *a, const char *name, cJSON *fields)
-{
-	if (!a->connected || a->conn.closed) {
-		cJSON_Delete(fields);
-		return;
-	}
-	cJSON *ev = msg_event(name);
-	cJSON *it = fields ? fields->child : NULL;
-	while (it) {
-		cJSON *next = it->next;
-		cJSON_AddItemToObject(ev, it->string, cJSON_DetachItemViaPointer(fields, it));
-		it = next;
-	}
-	cJSON_Delete(fields);
-	conn_send(&a->conn, ev);
-}
-
-/* The same as main.c's: ends the run, leaving the namespace as found. */
-void agent_end_run(struct agent *a)
-{
-	links_flush(a->links);
-	netns_end_runs(a);
-	jobs_kill_all(a->jobs);
-	undo_run(&a->undo);
-}
-
 static void on_dev_event(const char *name, cJSON *ev, void *ud)
 {
 	netns_fix_event(ud, name, ev);
