@@ -16,8 +16,17 @@ for f in recipes/enrt/*.lua; do
     ping_flood) args=(-p count=5 -p interval=0.05) ;;
     *)
       args=(-p perf_duration=2 -p perf_iterations=1 -p ping_count=3 -p ping_interval=0.05)
-      if [ "$name" = simple_network ]; then args+=(-p "perf_tests=[tcp_stream,udp_stream,sctp_stream]")
-      else args+=(-p "perf_tests=[tcp_stream]"); fi
+      case "$name" in
+        simple_network) args+=(-p "perf_tests=[tcp_stream,udp_stream,sctp_stream]") ;;
+        ct_insertion_rate_nftables) ;;
+        ct_fulltable_insertion_rate) args+=(-p long_lived_conns=1000 -p long_lived_conns_per_ip=500) ;;
+        short_lived_connections) args+=(-p "perf_tests=[tcp_rr,tcp_crr]" -p "perf_msg_sizes=[1000]") ;;
+        mptcp) args+=(-p "perf_tests=[mptcp_stream]") ;;
+        nftables_rule_scale) args+=(-p "perf_tests=[tcp_stream]" -p family=ip -p scale=100
+          -p "rule=['jump otherchain','accept']" -p "extras=['chain otherchain { counter; }']") ;;
+        xdp_*) ;;
+        *) args+=(-p "perf_tests=[tcp_stream]") ;;
+      esac
       if "$LNST" list recipes "$f" | grep -q '^    offload_combinations '; then
         args+=(-p "offload_combinations=[{'gro':'off','gso':'on','tso':'on','tx':'on','rx':'on'}]")
       fi ;;

@@ -177,4 +177,37 @@ T.test("unknown mixins and fields are errors", function()
   raises_with(function() enrt.recipe { configure = function() end, bogus = 1 } end, "unknown field 'bogus'")
 end)
 
+T.test("neper flows: pairs x versions x tests x sizes, ports from 12000, reverse", function()
+  local rr = require "lnst.enrt.rr"
+  local P = { ip_versions = { "ipv4", "ipv6" }, perf_tests = { "tcp_rr", "tcp_crr" }, perf_msg_sizes = { 1, 1000 },
+    perf_parallel_processes = 2, perf_parallel_streams = 1, perf_duration = 5 }
+  local combos = rr.generate(P, { { D1, D2 } }, ips)
+  T.eq(#combos, 8)
+  T.eq(combos[1].description, "ipv4 tcp_rr host1.eth0 -> host2.eth0 msg 1 processes 2")
+  T.eq(combos[8].description, "ipv6 tcp_crr host1.eth0 -> host2.eth0 msg 1000 processes 2")
+  T.eq({ combos[1].flows[1].receiver_port, combos[1].flows[2].receiver_port }, { 12000, 12001 })
+  T.eq({ combos[1].flows[1].generator_bind, combos[1].flows[1].receiver_bind }, { "198.51.100.1", "198.51.100.2" })
+  P.perf_reverse, P.perf_parallel_processes, P.ip_versions = true, 1, { "ipv4" }
+  local rev = rr.generate(P, { { D1, D2 } }, ips)
+  T.eq({ #rev, rev[1].flows[1].generator.name, rev[1].flows[1].receiver_bind }, { 4, "host2", "198.51.100.1" })
+end)
+
+T.test("firewall rulesets are sub-configurations, after the offload ones", function()
+  local fw = { { desc = "a", [H2] = "table ip t {}" }, { desc = "b", [H2] = "table ip u {}" } }
+  local subs = enrt.sub_configurations(mix { "offload", "firewall" },
+    { offload_combinations = { { gro = "off" }, { gro = "on" } } }, { firewall_rulesets = fw })
+  T.eq(#subs, 4)
+  T.eq({ subs[1][2].variant.desc, subs[2][2].variant.desc, subs[3][1].variant.gro }, { "a", "b", "on" })
+  T.eq(#enrt.sub_configurations(mix { "firewall" }, {}, {}), 1) -- no ruleset: one, firewall untouched
+  T.eq(enrt.mixin("firewall").describe_sub(fw[1]), "Firewall: nftables ruleset a on host2 (1 lines)")
+end)
+
+T.test("mixins firewall, conntrack and long_lived load with their parameters", function()
+  local ps = enrt.params_of({ name = "x" }, mix { "conntrack", "long_lived" })
+  T.eq({ ps.long_lived_conns.mandatory, ps.long_lived_conns_port.default,
+    ps.long_lived_conns_per_ip.default }, { true, 20000, 20000 })
+  T.ok(enrt.mixin("conntrack").configure and enrt.mixin("conntrack").deconfigure)
+  T.ok(enrt.mixin("long_lived").perf_apply and enrt.mixin("long_lived").perf_remove)
+end)
+
 T.run()

@@ -101,7 +101,8 @@ function M.base_params()
     perf_tool_cpu_policy = p.choice { choices = { "all", "round-robin" }, default = "all",
       doc = "how perf_tool_cpu is shared among the processes" },
     perf_test_simulation = p.bool { default = false, doc = "dry run: no jobs, zero results (fails the evaluator)" },
-    net_perf_tool = p.choice { choices = { "iperf" }, default = "iperf", doc = "flow measurement tool" },
+    net_perf_tool = p.choice { choices = { "iperf", "neper" }, default = "iperf",
+      doc = "flow measurement tool (neper: request/response perf_tests tcp_rr, tcp_crr, udp_rr)" },
     net_ipv4 = p.network { family = 4, default = "198.51.100.0/24", doc = "IPv4 test network" },
     net_ipv6 = p.network { family = 6, default = "2001:db8:101::/64", doc = "IPv6 test network" },
   }
@@ -142,7 +143,11 @@ M.FEATURES = {
   l2tp = { what = "L2TP (l2tp_eth, l2tp_netlink)", cmd = "ip l2tp show tunnel" },
   mptcp = { what = "MPTCP", cmd = "test \"$(cat /proc/sys/net/mptcp/enabled)\" = 1" },
   sctp = { what = "SCTP", cmd = "grep -q '^SCTP' /proc/net/protocols" },
-  nf_conntrack = { what = "conntrack (nf_conntrack)", cmd = "test -e /proc/sys/net/netfilter/nf_conntrack_max" },
+  nf_conntrack = { what = "conntrack (nf_conntrack)",
+    cmd = "test -d /sys/module/nf_conntrack || modprobe -n nf_conntrack" },
+  flowtable = { what = "nftables flowtables (nf_flow_table)",
+    cmd = "nft add table inet lnst_probe && (nft add flowtable inet lnst_probe ft "
+      .. "'{ hook ingress priority 0; devices = { lo }; }'; rc=$?; nft delete table inet lnst_probe; exit $rc)" },
 }
 
 -- Runs a shell command whose failure is an answer, not a FAIL: returns
@@ -388,19 +393,24 @@ function M.do_perf_tests(r, def, cfg, mixins, sub)
   local P = r.params
   if def.perf == false or #(P.perf_tests or {}) == 0 then return end
   local perf = require "lnst.perf"
-  local combos = M.perf_plan(P, cfg.perf_pairs or cfg.pairs, ips_fn(cfg), sub)
-  local sctp_ok
+  local rr = P.net_perf_tool == "neper" and require("lnst.enrt.rr") or nil
+  local combos = rr and rr.generate(P, cfg.perf_pairs or cfg.pairs, ips_fn(cfg))
+    or M.perf_plan(P, cfg.perf_pairs or cfg.pairs, ips_fn(cfg), sub)
+  local probed = {}
   for i, combo in ipairs(combos) do
-    local is_sctp = combo.flows[1].type == "sctp_stream"
-    if is_sctp and sctp_ok == nil then
-      sctp_ok = M.probe(combo.flows[1].generator, M.FEATURES.sctp.cmd, "probe sctp")
-      if not sctp_ok then
-        r:add_result(results.WARNING, "sctp_stream perf tests skipped: the kernel of "
-          .. combo.flows[1].generator.name .. " has no SCTP")
+    local f1 = combo.flows[1]
+    local needs = f1.type == "sctp_stream" and "sctp" or f1.type == "udp_rr" and "udp_rr" or nil
+    if needs and probed[needs] == nil then
+      local cmd = needs == "sctp" and M.FEATURES.sctp.cmd or "command -v udp_rr || test -x /root/neper/udp_rr"
+      probed[needs] = M.probe(f1.generator, cmd, "probe " .. needs)
+      if not probed[needs] then
+        r:add_result(results.WARNING, needs == "sctp" and ("sctp_stream perf tests skipped: the kernel of "
+          .. f1.generator.name .. " has no SCTP") or ("udp_rr perf tests skipped: neper's udp_rr is not "
+          .. "installed on " .. f1.generator.name .. " (the LuaJIT rr implementation has tcp_rr and tcp_crr only)"))
       end
     end
-    if not (is_sctp and not sctp_ok) then
-      local flows = perf.iperf(combo.flows)
+    if not needs or probed[needs] then
+      local flows = rr and rr.measurement(combo.flows) or perf.iperf(combo.flows)
       local hosts, seen = {}, {}
       for _, f in ipairs(combo.flows) do
         for _, h in ipairs { M.root(f.generator), M.root(f.receiver) } do

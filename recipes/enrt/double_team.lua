@@ -1,0 +1,40 @@
+-- DoubleTeam (LNST's DoubleTeamRecipe): both hosts team eth0 and eth1
+-- (team0, teamd with runner_name); addresses on team0.
+--   lnst run --vm recipes/enrt/double_team.lua -p perf_duration=5
+local enrt = require "lnst.enrt"
+local d = require "lnst.device"
+local p = require "lnst.param"
+
+return enrt.recipe {
+  name = "DoubleTeam",
+  description = "A team of two NICs on both hosts",
+  requires = { kinds = { "team" }, tools = { "teamd" } },
+  hosts = {
+    host1 = { eth0 = { network = "net1" }, eth1 = { network = "net1" } },
+    host2 = { eth0 = { network = "net1" }, eth1 = { network = "net1" } },
+  },
+  mixins = { "offload", "common_hw", "perf_reverse", "drop_caches", "perf_tweaks" },
+  params = { runner_name = p.choice { choices = { "activebackup", "roundrobin", "broadcast", "loadbalance", "lacp" },
+    default = "activebackup", doc = "teamd runner (upstream: mandatory)" } },
+  defaults = { offload_combinations = {
+    { gro = "on", gso = "on", tso = "on", tx = "on" }, { gro = "off", gso = "on", tso = "on", tx = "on" },
+    { gro = "on", gso = "off", tso = "off", tx = "on" }, { gro = "on", gso = "on", tso = "off", tx = "off" } } },
+  configure = function(r, cfg)
+    local P, teams = r.params, {}
+    for i, h in ipairs { r.hosts.host1, r.hosts.host2 } do
+      h.team0 = d.team { config = { runner = { name = P.runner_name } } }
+      for _, s in ipairs { h.eth0, h.eth1 } do
+        s:down()
+        s.master = h.team0
+        s:up()
+      end
+      cfg:ip_add(h.team0, enrt.addr(P.net_ipv4, i))
+      cfg:ip_add(h.team0, enrt.addr(P.net_ipv6, i))
+      h.team0:up_and_wait()
+      teams[i] = h.team0
+    end
+    local h1, h2 = r.hosts.host1, r.hosts.host2
+    cfg.pairs = { { teams[1], teams[2] } }
+    cfg.devs = { h1.eth0, h1.eth1, h2.eth0, h2.eth1 }
+  end,
+}

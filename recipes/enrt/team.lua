@@ -1,0 +1,38 @@
+-- Team (LNST's TeamRecipe): host1 teams eth0 and eth1 (team0, teamd with
+-- runner_name); host2 uses eth0; addresses on team0 and host2.eth0.
+--   lnst run --vm recipes/enrt/team.lua -p perf_duration=5
+local enrt = require "lnst.enrt"
+local d = require "lnst.device"
+local p = require "lnst.param"
+
+return enrt.recipe {
+  name = "Team",
+  description = "A team of two NICs on host1 against one NIC on host2",
+  requires = { kinds = { "team" }, tools = { "teamd" } },
+  hosts = {
+    host1 = { eth0 = { network = "net1" }, eth1 = { network = "net1" } },
+    host2 = { eth0 = { network = "net1" } },
+  },
+  mixins = { "offload", "common_hw", "perf_reverse", "drop_caches", "perf_tweaks" },
+  params = { runner_name = p.choice { choices = { "activebackup", "roundrobin", "broadcast", "loadbalance", "lacp" },
+    default = "activebackup", doc = "teamd runner (upstream: mandatory)" } },
+  defaults = { offload_combinations = {
+    { gro = "on", gso = "on", tso = "on", tx = "on" }, { gro = "off", gso = "on", tso = "on", tx = "on" },
+    { gro = "on", gso = "off", tso = "off", tx = "on" }, { gro = "on", gso = "on", tso = "off", tx = "off" } } },
+  configure = function(r, cfg)
+    local P, h1, h2 = r.params, r.hosts.host1, r.hosts.host2
+    h1.team0 = d.team { config = { runner = { name = P.runner_name } } }
+    for _, s in ipairs { h1.eth0, h1.eth1 } do
+      s:down()
+      s.master = h1.team0
+      s:up()
+    end
+    for i, dev in ipairs { h1.team0, h2.eth0 } do
+      cfg:ip_add(dev, enrt.addr(P.net_ipv4, i))
+      cfg:ip_add(dev, enrt.addr(P.net_ipv6, i))
+      dev:up_and_wait()
+    end
+    cfg.pairs = { { h1.team0, h2.eth0 } }
+    cfg.devs = { h1.eth0, h1.eth1, h2.eth0 }
+  end,
+}
