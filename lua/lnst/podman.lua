@@ -13,10 +13,10 @@
 -- `auto` takes the service's own backend (GET /info).
 --
 -- Everything a run creates is named lnst-<runid>-..., carries the labels
--- lnst.run and lnst.machine, and is recorded in the run's directory
--- /run/lnst-podman/<runid>, whose lock file the controller holds while it
--- lives. `lnst cleanup` removes what runs that no longer hold their lock
--- left behind.
+-- lnst.run, lnst.machine and lnst.rundir, and is recorded in the run's
+-- directory /run/lnst-podman/<runid>, whose lock file the controller holds
+-- while it lives. `lnst cleanup` removes what runs that no longer hold their
+-- lock left behind.
 local core = require "lnst.core"
 local pc = require "lnst.podman_core"
 local host = require "lnst.host"
@@ -262,7 +262,7 @@ function P:_make_run_dir()
 end
 
 function P:_labels(extra)
-  local l = { ["lnst.run"] = self.runid, ["lnst.machine"] = M.machine_id() }
+  local l = { ["lnst.run"] = self.runid, ["lnst.machine"] = M.machine_id(), ["lnst.rundir"] = self.run_dir }
   for k, v in pairs(extra or {}) do l[k] = v end
   return l
 end
@@ -496,7 +496,7 @@ function P:provision(reqs)
     end
   end
   self.pids, self.ports = pids, ports
-  if self.backend == "netlink" then self:_wire(names, nics_of, pids) end
+  if self.backend == "netlink" then self:_wire(names, nics_of, info, t0 + self.timeout) end
   if self.control == "unix" then self:_connect(names, t0) else self:_connect_tcp(names, ports, t0) end
   return self:_map(names, nics_of)
 end
@@ -582,27 +582,70 @@ function P:_connect_tcp(names, ports, t0)
   end
 end
 
+-- Whether this controller sees the network namespace of process pid (the
+-- process lives, in this controller's PID namespace).
+local function netns_visible(pid)
+  local f = io.open("/proc/" .. pid .. "/ns/net")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- Whether process pid is a conmon (Podman's container monitor) here: then
+-- this controller sees the processes of the Podman service.
+local function is_conmon(pid)
+  local comm = type(pid) == "number" and pid > 0 and read_file("/proc/" .. pid .. "/comm")
+  return comm and comm:gsub("%s+$", "") == "conmon" or false
+end
+
+-- Raises with the container's story when it stopped or is gone; returns
+-- when it still runs. Its process may have died a moment ago: Podman learns
+-- of an exit only once the container's conmon has written the exit file (a
+-- while after the process died on a loaded machine) and says "running"
+-- until then. So while the process is gone and its conmon is there, this
+-- waits for Podman to tell (up to the deadline); a conmon gone has written
+-- the file, so one more look tells.
+function P:_fail_if_stopped(hname, pid, conmon, deadline)
+  local cname = self.prefix .. hname
+  local function state()
+    local st, body, err = self.client:request("GET", "/containers/" .. cname .. "/json")
+    if st == 404 then self:_fail_host(hname, "the container was removed while the run was setting it up") end
+    if st ~= 200 or type(body) ~= "table" then
+      self:_fail_host(hname, api_error(self.client, "cannot inspect the container", st, body, err))
+    end
+    return body.State
+  end
+  local st = state()
+  while st.Status == "running" and not netns_visible(pid) and is_conmon(conmon) and core.now() < deadline do
+    core.sleep(0.05)
+    st = state()
+  end
+  if st.Status == "running" and not netns_visible(pid) and not is_conmon(conmon) then st = state() end
+  if st.Status ~= "running" then self:_fail_host(hname, self:_exit_story(hname, st)) end
+end
+
 -- netlink backend: a veth per NIC, its fabric end on the network's bridge,
 -- its other end created in the container's namespace under the NIC's name.
-function P:_wire(names, nics_of, pids)
+-- info: the containers' inspection after their start.
+function P:_wire(names, nics_of, info, deadline)
   local v = 0
   for _, hname in ipairs(names) do
-    local f = io.open("/proc/" .. pids[hname] .. "/ns/net")
-    if f then f:close() end
-    local st = not f and self:_inspect({ hname })[hname]
-    if st and st.State.Status ~= "running" then self:_fail_host(hname, self:_exit_story(hname, st.State)) end
-    if not f then
+    local pid, conmon = info[hname].State.Pid, info[hname].State.ConmonPid
+    if not netns_visible(pid) then
+      self:_fail_if_stopped(hname, pid, conmon, deadline)
+      if is_conmon(conmon) then
+        self:_fail_host(hname, string.format("its process %d is gone, but the Podman service still says the "
+          .. "container runs after %g s", pid, self.timeout))
+      end
       self:_fail_host(hname, string.format("its process %d is not visible from this controller: the netlink "
         .. "backend needs the controller in the machine's PID namespace (podman run --pid=host) or use "
-        .. "--network-backend cni|netavark", pids[hname]))
+        .. "--network-backend cni|netavark", pid))
     end
     for _, nic in ipairs(nics_of[hname]) do
       v = v + 1
       local ok, err = pcall(self.fabric.veth, self.fabric, "lnv" .. v, self.nets[nic.network].ifindex,
-        pids[hname], nic.name)
+        pid, nic.name)
       if not ok then
-        local now = self:_inspect({ hname })[hname]
-        if now and now.State.Status ~= "running" then self:_fail_host(hname, self:_exit_story(hname, now.State)) end
+        self:_fail_if_stopped(hname, pid, conmon, deadline)
         self:_fail_host(hname, tostring(err))
       end
     end
@@ -795,28 +838,40 @@ end
 
 -- ---------------------------------------------------------------- lnst cleanup
 
--- Whether the run `id` is alive: "alive", "dead" or "foreign" (a run of
--- another machine, whose state this machine cannot see). machine: the
--- object's lnst.machine label (nil for this machine's own files and links).
-local function run_state(id, machine)
-  local lock = pc.probe_lock(M.run_root() .. "/" .. id .. "/lock")
+-- Whether the run `id` is alive: "alive", "dead", "foreign" (a run of
+-- another machine, whose state this machine cannot see) or "elsewhere" (a
+-- dead run of this machine that kept its directory under another run root,
+-- LNST_PODMAN_RUN_DIR: that root's cleanup removes it). machine and rundir:
+-- the object's lnst.machine and lnst.rundir labels (nil for this machine's
+-- own links, and for objects of runs made before lnst.rundir). A run's lock
+-- is probed where the run keeps it, so that a cleanup of one run root does
+-- not take the live runs of another for dead ones.
+local function run_state(id, machine, rundir)
+  local own = M.run_root() .. "/" .. id
+  local lock = pc.probe_lock(own .. "/lock")
   if lock == "held" then return "alive" end
   if lock == "free" then return "dead" end
-  if machine == nil or machine == M.machine_id() then return "dead" end
-  return "foreign"
+  if machine ~= nil and machine ~= M.machine_id() then return "foreign" end
+  if type(rundir) == "string" and rundir ~= own and rundir:match("^/.+/(%x+)$") == id then
+    return pc.probe_lock(rundir .. "/lock") == "held" and "alive" or "elsewhere"
+  end
+  return "dead"
 end
 
 -- Removes what crashed runs left behind. opts: podman_uri, all (also runs
--- of other controller machines), dry_run. Returns removed (list of "what
--- name"), skipped (list of strings) and problems (list of strings). Order:
+-- of other controller machines and of other run roots), dry_run. Returns
+-- removed (list of "what name"), skipped (list of strings) and problems
+-- (list of strings). Order:
 -- containers, then this machine's conflists and bridges (our own files: the
 -- service forgets a CNI network with its file), then the service's
 -- networks, then run directories.
 function M.cleanup_leftovers(opts)
   local removed, skipped, problems = {}, {}, {}
   local function note(what, name) removed[#removed + 1] = what .. " " .. name end
-  local function decide(what, name, id, machine)
-    local st = run_state(id, machine)
+  local labelled = {} -- run id -> { machine, rundir } from its labelled objects
+  local function decide(what, name, id, machine, rundir)
+    if (machine or rundir) and not labelled[id] then labelled[id] = { machine, rundir } end
+    local st = run_state(id, machine, rundir)
     if st == "alive" then
       skipped[#skipped + 1] = string.format("%s %s (run %s is alive)", what, name, id)
       return false
@@ -824,6 +879,11 @@ function M.cleanup_leftovers(opts)
     if st == "foreign" and not opts.all then
       skipped[#skipped + 1] = string.format("%s %s (run %s of controller machine %s; --all removes it)",
         what, name, id, tostring(machine))
+      return false
+    end
+    if st == "elsewhere" and not opts.all then
+      skipped[#skipped + 1] = string.format("%s %s (run %s keeps its directory %s, under another run root; "
+        .. "--all removes it)", what, name, id, rundir)
       return false
     end
     note(what, name)
@@ -847,7 +907,7 @@ function M.cleanup_leftovers(opts)
       local labels = c.Labels or {}
       local id = labels["lnst.run"]
       if id and name:match(M.PREFIX_PATTERN)
-          and decide("container", name, id, labels["lnst.machine"]) then
+          and decide("container", name, id, labels["lnst.machine"], labels["lnst.rundir"]) then
         names[#names + 1] = name
       end
     end
@@ -860,8 +920,10 @@ function M.cleanup_leftovers(opts)
   if not files then problems[#problems + 1] = err; files = {} end
   for _, name in ipairs(files) do
     local id = name:match(M.PREFIX_PATTERN)
-    if id and decide("CNI config", dir .. "/" .. name .. ".conflist", id) then
-      local info = pc.cni_read(dir, name)
+    local info = id and pc.cni_read(dir, name)
+    local labels = info and info.labels or {}
+    if id and decide("CNI config", dir .. "/" .. name .. ".conflist", id, labels["lnst.machine"],
+        labels["lnst.rundir"]) then
       local rok, rerr = pc.cni_remove(dir, name)
       if not rok then problems[#problems + 1] = rerr end
       if info and info.bridge then
@@ -877,7 +939,7 @@ function M.cleanup_leftovers(opts)
       local labels = n.labels or {}
       local id = labels["lnst.run"]
       if id and n.name:match(M.PREFIX_PATTERN)
-          and decide("network", n.name, id, labels["lnst.machine"]) then
+          and decide("network", n.name, id, labels["lnst.machine"], labels["lnst.rundir"]) then
         dels[#dels + 1] = { "DELETE", "/networks/" .. n.name .. "?force=true" }
       end
     end
@@ -888,10 +950,12 @@ function M.cleanup_leftovers(opts)
     end
     client:close()
   end
-  -- bridges of runs that are gone (CNI's, or netavark's if it left one)
+  -- bridges of runs that are gone (CNI's, or netavark's if it left one);
+  -- a bridge has no labels: the run's other objects tell its state
   for _, name in ipairs(pc.links("lnst-") or {}) do
     local id = name:match(M.PREFIX_PATTERN)
-    if id and not bridges_done[name] and decide("bridge", name, id) then
+    local l = labelled[id] or {}
+    if id and not bridges_done[name] and decide("bridge", name, id, l[1], l[2]) then
       local bok, berr, code = pc.bridge_del(name)
       if not bok and code ~= "ENODEV" then problems[#problems + 1] = berr end
     end

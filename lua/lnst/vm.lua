@@ -42,11 +42,13 @@ end
 local Guest = {}
 Guest.__index = Guest
 
--- Appends why the guest is gone, if it is, to an error message.
-function Guest:annotate(err)
+-- Appends why the guest is gone, if it is, to an error message, or else
+-- how the agent with guest pid `pid` ended, if it did.
+function Guest:annotate(err, pid)
   err = tostring(err)
-  if err:find("^interrupted by SIG") then return err end
+  if err:find("interrupted by SIG", 1, true) then return err end
   local why = self.vm:lost()
+  if not why and pid and self.exited[pid] then why = "its agent in the guest " .. self.exited[pid] end
   if why and not err:find(why, 1, true) then return err .. ": " .. why end
   return err
 end
@@ -105,13 +107,10 @@ function Guest:stop()
   return problems
 end
 
--- Once qemu is gone: the run directory keeps the console log (and qemu's
--- messages, if any); the agents' probe cache goes back to the kernel cache
--- for the next boot.
+-- Once qemu is gone: the run directory keeps the console log (and qemu.log
+-- if qemu said anything); the agents' probe cache the guest saved there
+-- goes to the kernel cache for the next boot.
 function Guest:tidy(problems)
-  local log = self.rundir .. "/qemu.log"
-  local st = vm_core.stat(log)
-  if st and st.size == 0 then os.remove(log) end
   local kinds = self.rundir .. "/kinds.cache"
   if vm_core.stat(kinds) then
     local ok, out = vmkernel.run("mkdir -p " .. q(self.kinds_cache:match("^(.*)/")) .. " && mv -f " .. q(kinds)
@@ -123,9 +122,9 @@ function Guest:tidy(problems)
   end
 end
 
--- Whether a kernel that failed with KVM on this host before was recorded.
+-- Where a failure of KVM on this host is remembered.
 local function kvm_status_file()
-  return vmkernel.cache_dir() .. "/../kvm-unusable"
+  return vmkernel.cache_dir() .. "/kvm-unusable"
 end
 
 local function kvm_key(o)
@@ -144,7 +143,7 @@ local function choose_accel(o)
     if not ok then error("vm_accel = kvm: KVM is not available (" .. why .. ")", 0) end
     return "kvm"
   end
-  if not ok then return "tcg", "no KVM (" .. why .. ")" end
+  if not ok then return "tcg", "no KVM (" .. why .. ")", true end
   local f = io.open(kvm_status_file())
   if f then
     local key, reason = (f:read("*a") or ""):match("^([^\n]*)\n(.*)$")
@@ -163,6 +162,17 @@ local function check_path(what, p)
   end
 end
 
+-- The guest mounts its own /tmp, /run and /dev over the host's: programs
+-- there cannot run in it.
+local function check_visible(what, p)
+  for _, top in ipairs { "/tmp/", "/run/", "/dev/", "/var/run/" } do
+    if p:sub(1, #top) == top then
+      error(string.format("%s %s: the guest has its own %s, so it cannot run programs from there; build or "
+        .. "install lnst elsewhere", what, p, top:sub(1, -2)), 0)
+    end
+  end
+end
+
 local function abs_path(p)
   if not p or p:sub(1, 1) == "/" then return p end
   local ok, out = vmkernel.run("readlink -f " .. q(p))
@@ -176,6 +186,7 @@ local function start_guest(o, trace)
   local progs = vm_core.programs()
   if not progs.agent then error("cannot find lnst-agent (set LNST_AGENT)", 0) end
   if not progs.guest then error("cannot find lnst-vmguest (set LNST_VMGUEST)", 0) end
+  progs.agent, progs.guest = abs_path(progs.agent), abs_path(progs.guest)
   started = started + 1
   local name = string.format("lnst-vm-%d-%d", core.getpid(), started)
   local parent = abs_path(o.vm_dir or (os.getenv("TMPDIR") ~= "" and os.getenv("TMPDIR")) or "/tmp")
@@ -183,15 +194,17 @@ local function start_guest(o, trace)
   check_path("run directory", rundir)
   check_path("lnst-agent", progs.agent)
   check_path("lnst-vmguest", progs.guest)
+  check_visible("lnst-agent", progs.agent)
+  check_visible("lnst-vmguest", progs.guest)
   check_path("module tree", k.modules)
   local kinds_cache = vmkernel.kinds_cache(k)
-  local ok, out = vmkernel.run("rm -rf " .. q(rundir) .. " && mkdir -p " .. q(rundir) .. " && { ! test -f "
-    .. q(kinds_cache) .. " || cp " .. q(kinds_cache) .. " " .. q(rundir .. "/kinds.cache") .. "; }")
+  check_path("probe cache", kinds_cache)
+  local ok, out = vmkernel.run("rm -rf " .. q(rundir) .. " && mkdir -p " .. q(rundir))
   if not ok then error("cannot create the guest's run directory " .. rundir .. ": " .. out, 0) end
   local accel, accel_note, quiet = choose_accel(o)
   local append = table.concat({ "console=ttyS0", "loglevel=5", "panic=-1", "oops=panic", "mitigations=off",
     "lnst_mode=run", "lnst_run=" .. rundir, "lnst_guest=" .. progs.guest, "lnst_agent=" .. progs.agent,
-    "lnst_mods=" .. (k.modules or "-"), o.vm_append }, " ")
+    "lnst_mods=" .. (k.modules or "-"), "lnst_kinds=" .. kinds_cache, o.vm_append }, " ")
   local notes = { unpack(k.notes) }
   if accel_note and not quiet then notes[#notes + 1] = accel_note end
   trace("kernel ready: " .. k.source .. ", " .. k.boot .. (accel_note and "; " .. accel_note or ""))
@@ -209,6 +222,7 @@ local function start_guest(o, trace)
     vm:stop(0)
     g.ctl:close()
     g:tidy({})
+    if tostring(err):find("interrupted by SIG", 1, true) then error(err, 0) end
     if not (auto_kvm and attempt == 1) then
       error(#notes > 0 and string.format("%s (note: %s)", err, table.concat(notes, "; ")) or err, 0)
     end
@@ -257,13 +271,13 @@ Conn.__index = Conn
 
 function Conn:send(...)
   local ok, id = pcall(self.c.send, self.c, ...)
-  if not ok then error(self.g:annotate(id), 0) end
+  if not ok then error(self.g:annotate(id, self.guest_pid), 0) end
   return id
 end
 
 function Conn:wait(...)
   local r = { pcall(self.c.wait, self.c, ...) }
-  if not r[1] then error(self.g:annotate(r[2]), 0) end
+  if not r[1] then error(self.g:annotate(r[2], self.guest_pid), 0) end
   return unpack(r, 2, table.maxn(r))
 end
 
@@ -274,7 +288,7 @@ function Conn:close() return self.c:close() end
 function Conn:lost()
   local l = self.c:lost()
   if not l then return nil end
-  return self.g:annotate(l)
+  return self.g:annotate(l, self.guest_pid)
 end
 
 -- ---------------------------------------------------------------- provisioner
@@ -393,10 +407,21 @@ function P:provision(reqs)
   for _, hname in ipairs(names) do
     local conn = self.conns[hname]
     local hok, hello, hmsg = conn:wait(hello_ids[hname], 30)
+    -- The agent probes the kernel's link kinds once per kernel (the guest
+    -- keeps the answer): that loads dozens of modules and can outlast the
+    -- agent's wait in hello under TCG; asking again waits for the rest.
+    for _ = 1, 3 do
+      if not hok or type((hello.capabilities or {}).kinds) == "table" then break end
+      self:trace(hname .. ": its agent is still probing link kinds, asking again")
+      hok, hello, hmsg = conn:wait(conn:send("hello"), 30)
+    end
     if not hok then error(string.format("host %s: hello failed: %s (%s)", hname, hmsg, hello), 0) end
     local target = string.format("vm host %s (agent pid %d in guest %s: kernel %s, %s, %d MiB, %d CPUs; "
       .. "console log %s)", hname, conn.guest_pid, g.name, info.kernel, g.accel, g.memory, g.smp, g.vm:console())
     self.hosts[hname] = host.new(hname, conn, hello, { target = target, log = self.log })
+    -- its pid is the guest's: nsenter on this machine would enter something else
+    rawset(self.hosts[hname], "enter_hint", string.format("in guest %s, which has no shell to enter: use "
+      .. "hosts.%s:run(...)", g.name, hname))
   end
   self:trace("hello from every agent")
   local bridges, veths = {}, {}

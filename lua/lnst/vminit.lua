@@ -3,7 +3,8 @@
 --
 -- It brings the guest from the kernel to lnst-vmguest: mounts /proc, /sys
 -- and /dev, loads the drivers it needs (virtio PCI, the virtio-serial port,
--- 9p) from /modules in the order lnst.vmkernel computed, mounts the host's
+-- 9p) from /modules, a dependency level at a time (the modules of a level
+-- in parallel), in the order lnst.vmkernel computed, mounts the host's
 -- root read-only over 9p, gives it fresh /proc, /sys, /dev (with a static
 -- /dev/net/tun node, whose first open loads tun), /run and /tmp,
 -- mounts the run directory read-write at its host path, sets up on-demand
@@ -21,7 +22,9 @@
 -- Parameters come as environment variables from the kernel command line:
 -- lnst_mode (run | bare: print a line and power off, for bench/vm.sh),
 -- lnst_run (the run directory), lnst_guest (lnst-vmguest), lnst_agent
--- (lnst-agent), lnst_mods (the module tree, "-" for none).
+-- (lnst-agent), lnst_mods (the module tree, "-" for none), lnst_kinds (the
+-- agents' probe cache the host keeps for this kernel, if it exists: it goes
+-- to /run/lnst/kinds-BOOT_ID, where the agents look; see lnst-vmguest).
 return [==[#!/bin/busybox sh
 bb=/bin/busybox
 die() { echo "lnst-vm: init: $*"; $bb poweroff -f; $bb sleep 10; }
@@ -32,12 +35,22 @@ if [ "$lnst_mode" = bare ]; then
   echo "lnst-vm: bare init reached at $($bb cut -d' ' -f1 /proc/uptime) s"
   $bb poweroff -f
 fi
-while read -r m; do
-  $bb insmod "/modules/$m" || die "cannot load module $m"
+lvl=0
+while read -r l m; do
+  [ "$l" = "$lvl" ] || { wait; lvl=$l; }
+  { $bb insmod "/modules/$m" || echo "$m" >> /failed; } &
 done < /modules/order
+wait
+[ -s /failed ] && die "cannot load module(s) $($bb cat /failed)"
 R=/newroot
 $bb mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro,cache=loose hostroot $R ||
   die "cannot mount the host's root over 9p (is 9p over virtio in this kernel?)"
+# What lies under the host's /tmp or /run is hidden by the guest's own
+# tmpfs: take the module tree and the probe cache now.
+if [ "$lnst_mods" != - ]; then
+  $bb mkdir /tree && $bb mount --bind "$R$lnst_mods" /tree || die "cannot bind the module tree $lnst_mods"
+fi
+$bb cp "$R$lnst_kinds" /kinds 2>/dev/null
 $bb mount -t proc proc $R/proc && $bb mount -t sysfs sysfs $R/sys && $bb mount -t devtmpfs devtmpfs $R/dev ||
   die "cannot mount /proc, /sys and /dev in the host's root"
 $bb mkdir -p $R/dev/pts $R/dev/shm $R/dev/net
@@ -55,7 +68,11 @@ $bb mkdir -p $M/bin $M/proc "$M/lib/modules/$K" && $bb cp $bb $M/bin/busybox ||
   die "cannot make the module loader's tree"
 $bb mount -t proc proc $M/proc
 if [ "$lnst_mods" != - ]; then
-  $bb mount --bind "$R$lnst_mods" "$M/lib/modules/$K" || die "cannot bind the module tree $lnst_mods"
+  $bb mount --move /tree "$M/lib/modules/$K" || die "cannot move the module tree into place"
+fi
+if [ -f /kinds ]; then
+  read -r boot < /proc/sys/kernel/random/boot_id
+  $bb mkdir -p $R/run/lnst && $bb cp /kinds "$R/run/lnst/kinds-$boot"
 fi
 $bb cat > $R/run/lnst-vm/modprobe <<'EOF'
 #!/run/lnst-vm/mods/bin/busybox sh

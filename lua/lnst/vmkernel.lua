@@ -17,8 +17,9 @@
 -- /lib/modules/RELEASE, or RELEASE's tree next to the image.
 --
 -- The initramfs holds busybox, lnst.vminit's /init and the modules that
--- /init needs before the host's root is mounted (virtio PCI and serial, 9p),
--- dependencies first; it is built once per kernel module tree and cached.
+-- /init loads first (virtio PCI and serial, 9p; bridge and veth),
+-- listed level by level (/modules/order: "LEVEL FILE"); it is built once per
+-- kernel module tree and cached.
 -- Everything in the cache is made under a lock (concurrent runs wait) and
 -- appears only when complete.
 local vm_core = require "lnst.vm_core"
@@ -26,8 +27,11 @@ local sha256 = require "lnst.sha256"
 
 local M = {}
 
--- Drivers the guest's /init loads before anything else (with dependencies).
-M.EARLY_MODULES = { "virtio_pci", "virtio_console", "9pnet_virtio", "9p" }
+-- Drivers the guest's /init loads before anything else (with dependencies):
+-- what it needs to reach the host's root, and the fabric's bridge and veths,
+-- which every run needs (from the initramfs they load in parallel with the
+-- rest; on demand they would cost a run of the module helper each).
+M.EARLY_MODULES = { "virtio_pci", "virtio_console", "9pnet_virtio", "9p", "bridge", "veth" }
 M.BUSYBOX = "/bin/busybox"
 
 function M.cache_dir(opts)
@@ -108,18 +112,24 @@ local function parse_dep(tree)
 end
 
 -- The modules to load for names, dependencies first (names the tree does
--- not have are taken as built in).
+-- not have are taken as built in), and the level of each: 0 needs none of
+-- the others, N needs some of level N-1; the modules of one level can load
+-- at the same time.
 function M.closure(tree, names)
   local mods = parse_dep(tree) or {}
-  local order, seen = {}, {}
+  local order, level = {}, {}
   local function visit(name)
     local m = mods[name]
-    if not m or seen[name] then return end
-    seen[name] = true
-    for _, dep in ipairs(m.deps) do visit(modname(dep)) end
-    order[#order + 1] = m.path
+    if not m or level[name] then return level[name] or -1 end
+    level[name] = 0
+    local l = 0
+    for _, dep in ipairs(m.deps) do l = math.max(l, visit(modname(dep)) + 1) end
+    level[name] = l
+    order[#order + 1] = { path = m.path, level = l }
+    return l
   end
   for _, n in ipairs(names) do visit(n) end
+  table.sort(order, function(a, b) return a.level < b.level or (a.level == b.level and a.path < b.path) end)
   return order
 end
 
@@ -161,8 +171,10 @@ function M.initramfs(cache, tree)
   end
   local mods = tree and M.closure(tree, M.EARLY_MODULES) or {}
   local dep = tree and vm_core.stat(tree .. "/modules.dep")
+  local paths = {}
+  for i, m in ipairs(mods) do paths[i] = m.level .. " " .. m.path end
   local key = sha256.hex(table.concat({ script, bb.size, bb.mtime, tree or "-", dep and dep.mtime or 0,
-    table.concat(mods, " ") }, "\n")):sub(1, 20)
+    table.concat(paths, " ") }, "\n")):sub(1, 20)
   local out = cache .. "/initramfs/" .. key .. ".cpio"
   if exists(out) then return out end
   return locked(cache, function()
@@ -174,7 +186,8 @@ function M.initramfs(cache, tree)
       .. " && mknod " .. q(stage .. "/dev/console") .. " c 5 1", "cannot stage the initramfs in " .. stage)
     write_file(stage .. "/init", script)
     local order = {}
-    for _, rel in ipairs(mods) do
+    for _, mod in ipairs(mods) do
+      local rel = mod.path
       local name = rel:match("([^/]+)$")
       local comp = name:match("%.ko%.(%w+)$")
       local plain = name:gsub("%.ko%.%w+$", ".ko")
@@ -185,7 +198,7 @@ function M.initramfs(cache, tree)
       else
         must("cp " .. src .. " " .. dst, "cannot copy module " .. rel)
       end
-      order[#order + 1] = plain
+      order[#order + 1] = mod.level .. " " .. plain
     end
     write_file(stage .. "/modules/order", table.concat(order, "\n") .. (#order > 0 and "\n" or ""))
     must("chmod 755 " .. q(stage .. "/init") .. " && cd " .. q(stage) .. " && find . | "

@@ -142,6 +142,7 @@ static int l_start(lua_State *L)
 	v->q.pid = -1;
 	v->q.pidfd = -1;
 	v->q.chan = -1;
+	v->q.logfd = -1;
 	v->stopped = 1;
 	luaL_getmetatable(L, VM_MT);
 	lua_setmetatable(L, -2);
@@ -180,17 +181,16 @@ static int l_channel(lua_State *L)
 	return 1;
 }
 
-/* The first line of a file containing one of pats, from its last 256 KiB. */
-static int find_line(const char *path, const char *const *pats, char *out, size_t n)
+/* The first line of the file fd containing one of pats, from its last
+ * 256 KiB. */
+static int find_line_fd(int fd, const char *const *pats, char *out, size_t n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
 	static char buf[262144 + 1];
-	off_t size = lseek(fd, 0, SEEK_END);
-	off_t from = size > 262144 ? size - 262144 : 0;
+	struct stat st; /* not lseek: qemu shares the offset of its log's fd */
+	if (fstat(fd, &st) < 0)
+		return 0;
+	off_t from = st.st_size > 262144 ? st.st_size - 262144 : 0;
 	ssize_t got = pread(fd, buf, sizeof(buf) - 1, from);
-	close(fd);
 	if (got <= 0)
 		return 0;
 	buf[got] = 0;
@@ -206,6 +206,16 @@ static int find_line(const char *path, const char *const *pats, char *out, size_
 		return 1;
 	}
 	return 0;
+}
+
+static int find_line(const char *path, const char *const *pats, char *out, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	int found = find_line_fd(fd, pats, out, n);
+	close(fd);
+	return found;
 }
 
 /* Why the guest is gone, or NULL while it runs. */
@@ -237,7 +247,7 @@ static const char *lost_reason(struct lvm *v)
 	} else if (exited) {
 		char st[64];
 		vmqemu_status(v->q.status, st, sizeof(st));
-		if (find_line(v->q.qemulog, qemu, line, sizeof(line)))
+		if (v->q.logfd >= 0 && find_line_fd(v->q.logfd, qemu, line, sizeof(line)))
 			snprintf(what, sizeof(what), "qemu %s: %s", st, line);
 		else if (WIFEXITED(v->q.status) && WEXITSTATUS(v->q.status) == 0)
 			snprintf(what, sizeof(what), "the guest powered off");

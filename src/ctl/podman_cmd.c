@@ -48,6 +48,7 @@ static void usage_cleanup(FILE *f)
 		"\n"
 		"  --podman-uri URI     the Podman service (default %s)\n"
 		"  --all                also runs of other controller machines (shared services)\n"
+		"                       and of other run roots (LNST_PODMAN_RUN_DIR)\n"
 		"  -n, --dry-run        only list what would be removed\n"
 		"  -h, --help           this text\n"
 		"\n"

@@ -15,9 +15,10 @@
  * The agents probe which link kinds the kernel accepts once per boot and
  * cache the answer in /run/lnst/kinds-BOOT_ID (src/agent/link.c); probing
  * loads dozens of modules, seconds under TCG. That file is carried across
- * boots of the same kernel through the run directory (kinds.cache, which
- * the host keeps per kernel): restored before the first agent starts, saved
- * at power-off. The agents check its key (agent version, kernel release).
+ * boots of the same kernel: the init puts the copy the host keeps for the
+ * kernel in place, and at power-off it goes to the run directory
+ * (kinds.cache), from where the host takes it. The agents check its key
+ * (agent version, kernel release).
  *
  * Control methods (channel 0): vm.spawn {name, channel, debug} -> {pid};
  * vm.fabric {bridges = [name...], veths = [{name, bridge, channel, peer}]};
@@ -194,7 +195,7 @@ static int kinds_path(char *out, size_t n)
 
 static void copy_file(const char *from, const char *to)
 {
-	char buf[8192], tmp[PATH_MAX];
+	char buf[8192], tmp[PATH_MAX + 8];
 	int in = open(from, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return;
@@ -214,20 +215,21 @@ static void copy_file(const char *from, const char *to)
 	unlink(tmp);
 }
 
-/* direction 0: run directory -> /run/lnst; 1: back. */
-static void kinds_carry(int back)
+/* Whether the probe cache is there (check 1), or saves it to the run
+ * directory (check 0). */
+static int kinds_cache(int check)
 {
 	const char *run = getenv("lnst_run");
 	char cache[PATH_MAX], kinds[128];
-	if (!run || kinds_path(kinds, sizeof(kinds)))
-		return;
+	if (kinds_path(kinds, sizeof(kinds)))
+		return 0;
+	if (check)
+		return access(kinds, F_OK) == 0;
+	if (!run)
+		return 0;
 	snprintf(cache, sizeof(cache), "%s/kinds.cache", run);
-	if (back) {
-		copy_file(kinds, cache);
-	} else {
-		mkdir("/run/lnst", 0755);
-		copy_file(cache, kinds);
-	}
+	copy_file(kinds, cache);
+	return 0;
 }
 
 static void poweroff(struct guest *g, const char *why)
@@ -243,7 +245,7 @@ static void poweroff(struct guest *g, const char *why)
 		if (n == 0 && g->ctl.wlen == 0 && vmmux_flush(g->mux, 100) == 0)
 			break;
 	}
-	kinds_carry(1);
+	kinds_cache(0);
 	sync();
 	if (getpid() == 1) {
 		reboot(RB_POWER_OFF);
@@ -455,6 +457,12 @@ static void on_msg(struct conn *c, struct msg *m, void *ud)
 		g->fabric_open = 0;
 		wipe_dir("/tmp", NULL);
 		wipe_dir("/run", run_keep);
+		/* the run's agents are gone: their slots are free again */
+		int n = 0;
+		for (int i = 0; i < g->nchildren; i++)
+			if (!g->children[i].exited)
+				g->children[n++] = g->children[i];
+		g->nchildren = n;
 		res = cJSON_CreateObject();
 	} else if (strcmp(m->method, "vm.reap") == 0) {
 		if (do_reap(g, m->id, m->params, err, sizeof(err)) > 0)
@@ -508,12 +516,22 @@ static void on_signal(struct loop *l, int fd, uint32_t events, void *ud)
 	reap_children(ud);
 }
 
-/* Loads the drivers every run needs (the fabric's bridge and veths) while
- * the host asks for agents: off the critical path, through the kernel's
- * own module loader (/proc/sys/kernel/modprobe, set up by the init). The
- * child is reaped with the others. */
+/* Without a probe cache (the first boot of a kernel) the first agent will
+ * probe every link kind, each creation making the kernel run its module
+ * helper (/proc/sys/kernel/modprobe, set up by the init) for the kind's
+ * driver: under TCG that outlasts the agent's wait for its probe. So the
+ * drivers of all kinds are loaded first, in one run of that helper (by
+ * their rtnl-link aliases; unknown ones are skipped), before the guest
+ * reports ready. */
 static void preload_modules(void)
 {
+	static const char *const argv[] = {
+		"modprobe", "-q", "-a", "rtnl-link-bond", "rtnl-link-team", "rtnl-link-vlan",
+		"rtnl-link-macvlan", "rtnl-link-macvtap", "rtnl-link-ipvlan", "rtnl-link-vxlan", "rtnl-link-geneve",
+		"rtnl-link-gre", "rtnl-link-gretap", "rtnl-link-ip6gre", "rtnl-link-ipip", "rtnl-link-sit",
+		"rtnl-link-ip6tnl", "rtnl-link-vti", "rtnl-link-vti6", "rtnl-link-macsec", "rtnl-link-wireguard",
+		"rtnl-link-dummy", "rtnl-link-vrf", "l2tp_eth", "l2tp_netlink", "tun", NULL,
+	};
 	char helper[256] = "";
 	FILE *f = fopen("/proc/sys/kernel/modprobe", "re");
 	if (!f)
@@ -526,13 +544,22 @@ static void preload_modules(void)
 		return;
 	pid_t pid = fork();
 	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		int null = open("/dev/null", O_RDWR);
 		if (null >= 0) {
 			dup2(null, 0);
 			dup2(null, 1);
 		}
-		execl(helper, "modprobe", "-q", "-a", "bridge", "veth", (char *)NULL);
+		execv(helper, (char *const *)argv);
 		_exit(127);
+	}
+	if (pid > 0) {
+		int st;
+		say("first boot of this kernel: loading the drivers of every link kind");
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+		}
 	}
 }
 
@@ -576,7 +603,7 @@ int main(int argc, char **argv)
 	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	setenv("HOME", "/root", 0);
 	umask(022);
-	kinds_carry(0);
+	int cached = kinds_cache(1);
 	char port[300];
 	int fd = open_port(port, sizeof(port));
 	if (fd < 0) {
@@ -601,13 +628,14 @@ int main(int argc, char **argv)
 	}
 	struct utsname u;
 	uname(&u);
+	if (!cached)
+		preload_modules();
 	cJSON *ev = msg_event("vm.ready");
 	cJSON_AddStringToObject(ev, "kernel", u.release);
 	cJSON_AddNumberToObject(ev, "uptime", uptime());
 	cJSON_AddStringToObject(ev, "agent", spawn_agent_path());
 	emit(&g, ev);
 	loop_timer_add(g.loop, 1000, heartbeat, &g);
-	preload_modules();
 	while (!g.quit) {
 		int n = loop_run_once(g.loop, -1);
 		if (n < 0 && n != -EINTR)

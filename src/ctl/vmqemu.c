@@ -92,6 +92,7 @@ int vmqemu_start(struct vmqemu *q, const struct vmqemu_opts *o, char *err, size_
 	q->pid = -1;
 	q->pidfd = -1;
 	q->chan = -1;
+	q->logfd = -1;
 	if (!valid_name(o->name)) {
 		snprintf(err, errlen, "bad guest name '%s'", o->name);
 		return -EINVAL;
@@ -118,7 +119,8 @@ int vmqemu_start(struct vmqemu *q, const struct vmqemu_opts *o, char *err, size_
 		"-m", mem, "-smp", smp, "-no-reboot", "-nic", "none",
 		"-kernel", o->kernel, "-initrd", o->initrd, "-append", o->append,
 		"-serial", serial,
-		"-device", "virtio-serial-pci,id=lnstser",
+		/* two ports (0 is the console's, unused): queues for no more */
+		"-device", "virtio-serial-pci,id=lnstser,max_ports=2",
 		"-chardev", "socket,id=lnstch,fd=3",
 		"-device", "virtserialport,bus=lnstser.0,chardev=lnstch,name=" VMQEMU_PORT,
 		"-fsdev", rootfs, "-device", "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot",
@@ -155,7 +157,9 @@ int vmqemu_start(struct vmqemu *q, const struct vmqemu_opts *o, char *err, size_
 		close(sv[1]);
 		return -errno;
 	}
-	int log = open(q->qemulog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int log = open(o->rundir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+	if (log < 0) /* a file system without O_TMPFILE */
+		log = open(q->qemulog, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (log < 0) {
 		int e = errno;
 		snprintf(err, errlen, "cannot create %s: %s", q->qemulog, strerror(e));
@@ -194,9 +198,9 @@ int vmqemu_start(struct vmqemu *q, const struct vmqemu_opts *o, char *err, size_
 	int fe = errno;
 	close(sv[1]);
 	close(st[1]);
-	close(log);
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(fe));
+		close(log);
 		close(sv[0]);
 		close(st[0]);
 		return -fe;
@@ -211,9 +215,11 @@ int vmqemu_start(struct vmqemu *q, const struct vmqemu_opts *o, char *err, size_
 		snprintf(err, errlen, "cannot run %s: %s%s", qemu, strerror(e),
 			 e == ENOENT ? " (install qemu-system-x86)" : "");
 		waitpid(pid, NULL, 0);
+		close(log);
 		close(sv[0]);
 		return -e;
 	}
+	q->logfd = log;
 	q->pid = pid;
 	q->chan = sv[0];
 	q->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -257,6 +263,20 @@ void vmqemu_stop(struct vmqemu *q, int timeout_ms)
 	if (q->chan >= 0)
 		close(q->chan);
 	q->chan = -1;
+	if (q->logfd >= 0) {
+		/* qemu.log only if qemu said something; an O_TMPFILE gets its
+		 * name now, a named one goes when empty */
+		struct stat st;
+		char fdpath[64];
+		int empty = fstat(q->logfd, &st) == 0 && st.st_size == 0;
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", q->logfd);
+		if (empty)
+			unlink(q->qemulog);
+		else
+			linkat(AT_FDCWD, fdpath, AT_FDCWD, q->qemulog, AT_SYMLINK_FOLLOW);
+		close(q->logfd);
+		q->logfd = -1;
+	}
 	if (q->regfile[0])
 		unlink(q->regfile);
 	q->regfile[0] = 0;

@@ -5,7 +5,9 @@
  * end is a socketpair the caller gets back, the host's root shared
  * read-only over 9p (tag "hostroot") and the run directory shared
  * read-write (tag "lnstrun"). The guest's console goes to console.log in
- * the run directory, qemu's own messages to qemu.log.
+ * the run directory; qemu's own messages go to an unnamed file there
+ * (O_TMPFILE) that becomes qemu.log when qemu stops, if qemu said anything:
+ * a killed controller leaves no empty file behind.
  *
  * Lifetimes: qemu gets SIGKILL when the controller dies (PR_SET_PDEATHSIG),
  * so nothing survives a crash of the controller. Every guest is also listed
@@ -40,6 +42,7 @@ struct vmqemu {
 	pid_t pid;
 	int pidfd;   /* readable when qemu exits */
 	int chan;    /* host end of the virtio-serial port */
+	int logfd;   /* qemu's stdout and stderr (read with pread) */
 	int exited;
 	int status;  /* wait status once exited */
 	char console[PATH_MAX];

@@ -21,24 +21,67 @@ podman_state() {
 
 podman_leak_begin() { leak_begin; PODMAN_BEFORE=$(podman_state); }
 
+# What the containers of others (other build trees' tests, anyone's runs:
+# the services share the storage) hold on this machine: "prefix lnst-<run>-"
+# and "netns NAME" lines (podman_state.lua). Their runs come and go while a
+# test runs; what is theirs is not this test's leftover.
+podman_others() {
+  "$LNST" "$ROOT/tests/integration/podman_state.lua" "$SOCK" "$CNI_SOCK" "$PODMAN_TEST_ID" others
+}
+
+# others_own OTHERS NAME: NAME (a link, conflist or named netns) belongs to
+# a run or container of others
+others_own() {
+  local kind value master
+  while read -r kind value; do
+    case $kind in
+      prefix) case $2 in "$value"*) return 0 ;; esac ;;
+      netns) [ "$2" = "$value" ] && return 0 ;;
+    esac
+  done <<< "$1"
+  # a veth of others: on a bridge of theirs, or on one no run of lnst makes
+  case $2 in
+    veth*)
+      master=$(ip -o link show dev "${2%@*}" 2>/dev/null | grep -o ' master [^ ]*' | cut -d' ' -f3)
+      [ -n "$master" ] || return 1
+      case $master in lnst-*) others_own "$1" "$master" ;; *) return 0 ;; esac
+      return
+      ;;
+  esac
+  return 1
+}
+
 # What podman_state shows now that it did not show before (others' objects
 # that come and go meanwhile are not this test's business).
 podman_added() {
-  local kind before after item
+  local kind before after item others
+  others=$(podman_others)
   while IFS=: read -r kind after; do
     before=$(echo "$PODMAN_BEFORE" | awk -F: -v k="$kind" '$1 == k {print $2}')
     for item in $after; do
-      case " $before " in *" $item "*) ;; *) echo "$kind: $item" ;; esac
+      case " $before " in *" $item "*) continue ;; esac
+      [ "$kind" = conflists ] && others_own "$others" "$item" && continue
+      echo "$kind: $item"
     done
   done <<< "$(podman_state)"
 }
 
 # lib.sh's leak_added, narrowed to what a podman run can leave: this
 # session's processes and namespaces, Podman's named namespaces (netns-*),
-# links named by lnst (lnst-*) or by Podman's plugins (veth*). Other names
-# come and go with other people's concurrent tests.
+# links named by lnst (lnst-*) or by Podman's plugins (veth*), less those
+# of others' containers. Other names come and go with other people's
+# concurrent tests.
 podman_leak_added() {
-  leak_added | grep -E '^(procs|netns) |^named netns-|^links (lnst-|veth)' || true
+  local added others kind item
+  added=$(leak_added | grep -E '^(procs|netns) |^named netns-|^links (lnst-|veth)')
+  [ -n "$added" ] || return 0
+  others=$(podman_others)
+  while read -r kind item; do
+    case $kind in
+      named|links) others_own "$others" "$item" && continue ;;
+    esac
+    echo "$kind $item"
+  done <<< "$added"
 }
 
 podman_leak_check() {

@@ -65,8 +65,9 @@ expect_out "looks like code, not a literal"
 # a parameter of the wrong type, by the recipe's declaration
 controller 2 --network none -- RECIPE=hello_world "RECIPE_PARAMS=count='many'"
 expect_out "count"
-controller 2 --network none -- RECIPE=XDPDropRecipe
-expect_out 'RECIPE XDPDropRecipe: no such recipe \(upstream class XDPDropRecipe would be the recipe xdp_drop, which is not ported\); available: .*hello_world'
+# (a class no upstream recipe has: which ones are ported changes)
+controller 2 --network none -- RECIPE=NoSuchXDPThingRecipe
+expect_out 'RECIPE NoSuchXDPThingRecipe: no such recipe \(upstream class NoSuchXDPThingRecipe would be the recipe no_such_xdp_thing, which is not ported\); available: .*hello_world'
 controller 2 --network none -- RECIPE=hello_world FORMATTERS=xml
 expect_out "FORMATTERS: unknown format 'xml'"
 controller 2 --network none -- RECIPE=hello_world DEBUG=maybe

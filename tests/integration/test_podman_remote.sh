@@ -13,7 +13,15 @@ C=lnpr${PODMAN_TEST_ID:0:6}c
 RSTATE=$STATE/remote
 URI=tcp://203.0.113.1:8899
 LOG=$(mktemp)
+RUN_PID=
 teardown() {
+  # a run left going by a failed check: interrupted (it cleans up), bounded
+  if [ -n "$RUN_PID" ]; then
+    kill -INT "$RUN_PID" 2>/dev/null || true
+    (sleep 30; kill -KILL "$RUN_PID") >/dev/null 2>&1 &
+    wait "$RUN_PID" 2>/dev/null || true
+    kill $! 2>/dev/null || true
+  fi
   [ -f "$RSTATE/service.pid" ] && kill "$(cat "$RSTATE/service.pid")" 2>/dev/null
   for _ in $(seq 1 50); do [ -f "$RSTATE/service.pid" ] && kill -0 "$(cat "$RSTATE/service.pid")" 2>/dev/null || break; sleep 0.1; done
   ip netns del $R 2>/dev/null
@@ -52,8 +60,11 @@ echo $! >"$RSTATE/service.pid"
 for _ in $(seq 1 100); do in_c podman --url $URI version >/dev/null 2>&1 && break; sleep 0.1; done
 in_c podman --url $URI version >/dev/null || { cat "$RSTATE/service.log" >&2; fail "the remote service did not start"; }
 
+# the containers of this tree's test image only: the service shares the
+# storage with every other service of this machine (other trees' tests)
 remote_state() {
-  echo "containers: $(in_c podman --url $URI ps -a --format '{{.Names}}' | sort | tr '\n' ' ')"
+  echo "containers: $(in_c podman --url $URI ps -a --filter ancestor="$AGENT_IMAGE" --format '{{.Names}}' |
+    sort | tr '\n' ' ')"
   echo "networks: $(in_c podman --url $URI network ls --format '{{.Name}}' | sort | tr '\n' ' ')"
   echo "links: $(ip -n $R -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')"
 }
@@ -96,23 +107,29 @@ done
 # a killed controller: the agents lose their TLS sessions and stop; lnst
 # cleanup removes the rest through the TCP URI
 # (nsenter execs lnst: $! is the controller itself)
+before=$(ls "$RUN_ROOT" 2>/dev/null | tr '\n' ' ')
 nsenter --net=/run/netns/$C "$LNST" run --podman --podman-uri $URI --image "$AGENT_IMAGE" \
   tests/integration/recipes/podman_long.lua >"$LOG" 2>&1 &
-pid=$!
+RUN_PID=$!
 for _ in $(seq 1 300); do grep -q "test body running" "$LOG" && break; sleep 0.1; done
 grep -q "test body running" "$LOG" || { cat "$LOG" >&2; fail "the run did not reach its test body"; }
-kill -KILL $pid
-wait $pid 2>/dev/null || true
+id=$(ls "$RUN_ROOT" | while read -r d; do case " $before " in *" $d "*) ;; *) echo "$d" ;; esac; done)
+[ -n "$id" ] || fail "no run directory for the run"
+kill -KILL $RUN_PID
+wait $RUN_PID 2>/dev/null || true
+RUN_PID=
+# this run's containers (others' runs may share the storage)
 for _ in $(seq 1 100); do
-  [ -z "$(in_c podman --url $URI ps -q --filter label=lnst.run)" ] && break
+  [ -z "$(in_c podman --url $URI ps -q --filter label=lnst.run=$id)" ] && break
   sleep 0.1
 done
-[ -z "$(in_c podman --url $URI ps -q --filter label=lnst.run)" ] || fail "the agents kept running without their controller"
+[ -z "$(in_c podman --url $URI ps -q --filter label=lnst.run=$id)" ] ||
+  fail "the agents kept running without their controller"
 run_c 0 cleanup --podman-uri $URI
-expect_out 'removed container lnst-[0-9a-f]{6}-h1'
-expect_out 'removed network lnst-[0-9a-f]{6}--ctl'
-expect_out 'removed network lnst-[0-9a-f]{6}-n'
-expect_out 'removed run directory'
+expect_out "removed container lnst-$id-h1"
+expect_out "removed network lnst-$id--ctl"
+expect_out "removed network lnst-$id-n"
+expect_out "removed run directory $RUN_ROOT/$id"
 remote_check
 podman_leak_check
 echo "1 passed, 0 failed"

@@ -61,6 +61,15 @@ run_lnst 2 tests/integration/vm_run.lua recipes/hello_world.lua vm_boot_timeout=
 expect_out 'did not come up within 0.5 s \(tcg'
 vm_leak_check
 
+# SIGINT while the guest boots: torn down, exit 2
+set +e
+OUT=$(timeout --preserve-status -s INT 1.5 "$LNST" run $V recipes/hello_world.lua 2>&1)
+code=$?
+set -e
+[ "$code" = 2 ] || { echo "$OUT" >&2; fail "SIGINT while booting: exit $code, expected 2"; }
+expect_out 'interrupted by SIGINT'
+vm_leak_check
+
 # SIGINT in the test body: torn down, exit 2
 "$LNST" run -d $V $R/long_job.lua > "$VMDIR/out" 2>&1 &
 pid=$!
@@ -81,7 +90,7 @@ wait_for "$VMDIR/out" 120 "NICs mapped"
 kill -s KILL $pid
 set +e; wait $pid; set -e
 rm -f "$VMDIR/out"
-leak_check
+vm_procs_check
 [ -f /run/lnst/vm/lnst-vm-$pid-1.pid ] || fail "no registry entry of the killed run"
 OUT=$("$LNST" cleanup 2>&1 || true)
 expect_out "removed guest registry entry lnst-vm-$pid-1 \(not running\)"

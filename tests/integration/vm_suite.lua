@@ -21,11 +21,18 @@ for i = first, #arg do
   local path, args = arg[i]:match("^([^:]+):?(.*)$")
   local given = args ~= "" and assert(core.assignments(args, ";")) or {}
   print("=== " .. arg[i])
-  local recipe = assert(require("lnst.cli").load_recipe(path))
   local t0 = core.now()
-  local run = ctl:run(recipe, given)
-  lines[#lines + 1] = string.format("=== RESULT %s %s (%.1f s)", arg[i], run:overall(), core.now() - t0)
-  worst = math.max(worst, run:exit_code())
+  local ok, run = pcall(function()
+    return ctl:run(assert(require("lnst.cli").load_recipe(path)), given)
+  end)
+  if ok then
+    lines[#lines + 1] = string.format("=== RESULT %s %s (%.1f s)", arg[i], run:overall(), core.now() - t0)
+    worst = math.max(worst, run:exit_code())
+  else -- a bad recipe or parameter: nothing was provisioned
+    print(run)
+    lines[#lines + 1] = string.format("=== RESULT %s ERROR (%s)", arg[i], tostring(run):match("^[^\n]*"))
+    worst = 2
+  end
 end
 local problems = vm.stop_kept()
 for _, p in ipairs(problems) do

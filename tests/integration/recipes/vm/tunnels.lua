@@ -1,28 +1,29 @@
--- Tunnels (stand-ins for ENRT's GreTunnel, IpIpTunnel, SitTunnel,
--- Ip6TnlTunnel and GeneveTunnel recipes): two hosts on one network, an
--- underlay on eth0, a tunnel device of `kind` on each host between the two
--- underlay addresses, inner addresses on the tunnels, pings through the
--- tunnel both ways and, with perf_duration > 0, an iperf3 TCP stream
--- through it. SKIPPED on a kernel without the kind.
+-- Tunnels without a passing ENRT recipe yet (stand-ins for Ip6TnlTunnel
+-- and Ip6GreTunnel, whose ENRT ports count encapsulated packets with a
+-- tcpdump filter, "ip6 proto 41" / "ip6 proto gre", that misses the
+-- encapsulation-limit option these tunnels put first; and gretap, which has
+-- none): two hosts on one network, an underlay on eth0, a tunnel device of
+-- `kind` on each host between the two underlay addresses, inner addresses
+-- on the tunnels, pings through the tunnel both ways and, with
+-- perf_duration > 0, an iperf3 TCP stream through it. SKIPPED on a kernel
+-- without the kind. The stand-ins ping with -c N -w 10: N replies within
+-- 10 s, so that a slow guest (TCG) losing the first packets while links
+-- settle still passes.
 local lnst = require "lnst"
 local p = lnst.param
 local d = lnst.device
 
--- kind -> underlay family, device parameters, inner families, ip -d shows
+-- kind -> underlay family, device parameters, inner families
 local KINDS = {
-  gre = { under = 4, params = { key = 7 }, v4 = true, v6 = true },
   gretap = { under = 4, params = {}, v4 = true, v6 = true },
-  ipip = { under = 4, params = { mode = "ipip" }, v4 = true },
-  sit = { under = 4, params = { mode = "ip6ip" }, v6 = true },
   ip6tnl = { under = 6, params = { mode = "ip6ip6" }, v6 = true },
   ip6gre = { under = 6, params = {}, v4 = true, v6 = true },
-  geneve = { under = 4, params = { id = 42 }, v4 = true, v6 = true, no_local = true },
 }
 
 return lnst.recipe {
   name = "Tunnels",
   params = {
-    kind = p.choice { choices = { "gre", "gretap", "ipip", "sit", "ip6tnl", "ip6gre", "geneve" }, mandatory = true },
+    kind = p.choice { choices = { "gretap", "ip6tnl", "ip6gre" }, mandatory = true },
     ping_count = p.int { default = 3, min = 1 },
     perf_duration = p.int { default = 0, min = 0, doc = "seconds of iperf3 through the tunnel (0: none)" },
   },
@@ -41,8 +42,7 @@ return lnst.recipe {
       h.eth0:up()
     end
     for i, h in ipairs(hs) do
-      local params = { remote = under(3 - i) }
-      if not k.no_local then params["local"] = under(i) end
+      local params = { remote = under(3 - i), ["local"] = under(i) }
       for pk, pv in pairs(k.params) do params[pk] = pv end
       h.tnl = d[P.kind](params)
       if k.v4 then h.tnl:ip_add("203.0.113." .. i .. "/24") end
