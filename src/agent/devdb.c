@@ -393,18 +393,23 @@ static int request(struct devdb *db, struct nl_msg *msg)
 	return res;
 }
 
+/* A dump the kernel marks interrupted (links changed meanwhile, as when
+ * the controller wires a new host's NICs while its agent starts) is read
+ * again: the handlers only add and update, so a repeat is harmless. */
 static int dump(struct devdb *db, int type)
 {
-	struct rtgenmsg g = { .rtgen_family = AF_UNSPEC };
-	int err = nl_send_simple(db->sk, type, NLM_F_DUMP, &g, sizeof(g));
-	if (err < 0)
-		return -EIO;
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb)
-		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, db);
-	err = nl_recvmsgs(db->sk, cb);
-	nl_cb_put(cb);
+	int err = -NLE_DUMP_INTR;
+	for (int tries = 0; err == -NLE_DUMP_INTR && tries < 10; tries++) {
+		struct rtgenmsg g = { .rtgen_family = AF_UNSPEC };
+		if (nl_send_simple(db->sk, type, NLM_F_DUMP, &g, sizeof(g)) < 0)
+			return -EIO;
+		struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+		if (!cb)
+			return -ENOMEM;
+		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, db);
+		err = nl_recvmsgs(db->sk, cb);
+		nl_cb_put(cb);
+	}
 	return err < 0 ? -EIO : 0;
 }
 
