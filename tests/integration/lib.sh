@@ -26,7 +26,7 @@ leak_begin() { LEAK_BEFORE=$(leak_state); }
 
 # Asserts nothing of a run remains: nothing in the state that was not there
 # before (things others remove meanwhile are not our business). Namespaces
-# die asynchronously: retry for 2 s.
+# and agents die asynchronously, slower under sanitizers: retry for 5 s.
 leak_added() {
   local kind before after
   while read -r kind after; do
@@ -39,7 +39,7 @@ leak_added() {
 
 leak_check() {
   local added i
-  for i in $(seq 1 40); do
+  for i in $(seq 1 100); do
     added=$(leak_added)
     [ -z "$added" ] && return 0
     sleep 0.05
