@@ -699,6 +699,9 @@ static int team_start(struct links *l, const struct kreq *req, int *ifindex, cha
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		for (int sig = 1; sig < NSIG; sig++)
 			signal(sig, SIG_DFL);
+		/* its stderr is a pipe to us: once that is gone (we stopped
+		 * reading), a log line must not kill it and its device */
+		signal(SIGPIPE, SIG_IGN);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		setpgid(0, 0);
 		int null = open("/dev/null", O_RDWR);
