@@ -26,7 +26,10 @@ export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1
 #   images have no sanitizer runtime (libasan/libubsan).
 # - vm, enrt: the agent runs in a QEMU guest booted from an initramfs without
 #   the sanitizer runtime, and these tests take minutes each even unsanitized.
-(cd build-asan && ctest --output-on-failure -L 'unit|integration|fuzz' -LE 'podman|vm|enrt' "$@") || rc=$?
+# - integration_faults_load: it asserts flat memory, which cannot hold under
+#   ASan (freed memory waits in its quarantine); it runs in the normal pass.
+(cd build-asan && ctest --output-on-failure -L 'unit|integration|fuzz' -LE 'podman|vm|enrt' \
+	-E integration_faults_load "$@") || rc=$?
 if [ -n "$(ls -A "$reports")" ]; then
 	echo "test.sh: sanitizer reports (build-asan/sanitizer):" >&2
 	for f in "$reports"/*; do
