@@ -111,7 +111,6 @@ end
 -- if qemu said anything); the agents' probe cache the guest saved there
 -- goes to the kernel cache for the next boot.
 function Guest:tidy(problems)
-  vmkernel.run("rm -rf " .. q(self.rundir .. "/bin")) -- copies of programs, if any
   local kinds = self.rundir .. "/kinds.cache"
   if vm_core.stat(kinds) then
     local ok, out = vmkernel.run("mkdir -p " .. q(self.kinds_cache:match("^(.*)/")) .. " && mv -f " .. q(kinds)
@@ -199,12 +198,22 @@ local function start_guest(o, trace)
   local ok, out = vmkernel.run("rm -rf " .. q(rundir) .. " && mkdir -p " .. q(rundir))
   if not ok then error("cannot create the guest's run directory " .. rundir .. ": " .. out, 0) end
   -- Programs the guest cannot see where they are (a build under /tmp, say)
-  -- run from a copy in the run directory, which the guest does see.
+  -- run from a copy in the kernel cache, which it does see; the copy is
+  -- named by size and time, so it is made once per build.
   for _, key in ipairs { "agent", "guest" } do
     if hidden_in_guest(progs[key]) then
-      local copy = rundir .. "/bin/" .. progs[key]:match("[^/]*$")
-      ok, out = vmkernel.run("mkdir -p " .. q(rundir .. "/bin") .. " && cp " .. q(progs[key]) .. " " .. q(copy))
-      if not ok then error("cannot copy " .. progs[key] .. " into the guest's run directory: " .. out, 0) end
+      local bin = vmkernel.cache_dir() .. "/bin"
+      if hidden_in_guest(bin .. "/") then
+        error(progs[key] .. ": the guest cannot see it, nor the kernel cache " .. bin
+          .. " to copy it to; build lnst elsewhere or set LNST_KERNEL_CACHE", 0)
+      end
+      local okst, stamp = vmkernel.run("stat -c %s-%Y " .. q(progs[key]))
+      local copy = bin .. "/" .. progs[key]:match("[^/]*$") .. "-" .. (okst and stamp:gsub("%s+$", "") or "0")
+      if not vm_core.stat(copy) then
+        ok, out = vmkernel.run("mkdir -p " .. q(bin) .. " && cp " .. q(progs[key]) .. " " .. q(copy .. ".tmp")
+          .. " && mv -f " .. q(copy .. ".tmp") .. " " .. q(copy))
+        if not ok then error("cannot copy " .. progs[key] .. " into " .. bin .. ": " .. out, 0) end
+      end
       progs[key] = copy
     end
   end
