@@ -21,17 +21,7 @@ end
 -- description (for the summary).
 function P:provision(reqs)
   local names = util.sorted_keys(reqs)
-  -- networks in a stable order
-  local nets, net_list = {}, {}
-  for _, hname in ipairs(names) do
-    for _, nic in ipairs(util.sorted_keys(reqs[hname])) do
-      if nic ~= "params" then
-        local label = reqs[hname][nic].network
-        if not nets[label] then nets[label] = true; net_list[#net_list + 1] = label end
-      end
-    end
-  end
-  table.sort(net_list)
+  local net_list = util.network_labels(reqs)
   -- agents first (each clone is a new host namespace), hello pipelined
   local hello_ids = {}
   for _, hname in ipairs(names) do

@@ -13,6 +13,22 @@ function M.sorted_keys(t)
   return keys
 end
 
+-- The network labels of a recipe's hosts ({ host = { nic = { network = } } }),
+-- each once, sorted: the order in which provisioners make networks.
+function M.network_labels(reqs)
+  local seen, list = {}, {}
+  for _, nics in pairs(reqs) do
+    for nic, spec in pairs(nics) do
+      if nic ~= "params" and not seen[spec.network] then
+        seen[spec.network] = true
+        list[#list + 1] = spec.network
+      end
+    end
+  end
+  table.sort(list)
+  return list
+end
+
 -- "file:line" of the function at stack level `level` (caller's caller = 3).
 function M.where(level)
   local info = debug.getinfo(level + 1, "Sl")

@@ -387,16 +387,7 @@ function P:provision(reqs)
     g.info.uptime))
   self.guest = g
   local names = util.sorted_keys(reqs)
-  local nets, net_list = {}, {}
-  for _, hname in ipairs(names) do
-    for _, nic in ipairs(util.sorted_keys(reqs[hname])) do
-      if nic ~= "params" then
-        local label = reqs[hname][nic].network
-        if not nets[label] then nets[label] = true; net_list[#net_list + 1] = label end
-      end
-    end
-  end
-  table.sort(net_list)
+  local nets, net_list = {}, util.network_labels(reqs) -- nets: label -> bridge, below
   -- Hello to each agent (kept by the guest's mux until the agent exists) and
   -- the spawns go out before any reply is awaited.
   local channels, hello_ids, spawn_ids = {}, {}, {}
