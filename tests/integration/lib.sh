@@ -12,10 +12,13 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # links in the root namespace. A namespace with no process left is freed by
 # the kernel unless something names it, so these cover them all. Filtering
 # by session keeps other people's concurrent runs out of the picture.
+# Kernel threads (kthreadd and its children) are never ours; they matter
+# when the test runs in session 0, as under some CI harnesses, where their
+# names change with the work they do.
 SID=$(ps -o sid= -p $$ | tr -d ' ')
 leak_state() {
   local pids
-  pids=$(ps -eo pid=,sid= | awk -v s="$SID" '$2 == s {print $1}')
+  pids=$(ps -eo pid=,ppid=,sid= | awk -v s="$SID" '$3 == s && $1 != 2 && $2 != 2 {print $1}')
   echo "procs: $(for p in $pids; do [ "$p" != $$ ] && cat /proc/$p/comm 2>/dev/null; done | grep -vE '^(bash|ps|awk|cat|sort|tr|grep)$' | sort | tr '\n' ' ')"
   echo "netns: $(for p in $pids; do readlink /proc/$p/ns/net 2>/dev/null; done | sort -u | tr '\n' ' ')"
   echo "named: $(ip netns list 2>/dev/null | tr '\n' ' ')"
