@@ -81,7 +81,7 @@ static void record(struct agent *a, struct route *rt, struct nl_msg *msg, int to
 	rp->len = h->nlmsg_len;
 	memcpy(rp->msg, h, h->nlmsg_len);
 	struct undo_step s = { .fn = replay_step, .ctx = rp };
-	snprintf(s.what, sizeof(s.what), "%s", what);
+	snprintf(s.what, sizeof(s.what), "%.*s", (int)sizeof(s.what) - 1, what);
 	if (undo_push(&a->undo, &s))
 		free(rp);
 }
@@ -198,20 +198,118 @@ fail:
 	return NULL;
 }
 
-static int family_filter(const cJSON *p, const char **fam, struct rpc_reply *r)
+/* One kind of rtnetlink object: how to dump it and match a request to it. */
+struct rtkind {
+	int get;
+	size_t hdrlen;
+	cJSON *(*parse)(const struct nlmsghdr *h);
+	int (*match)(const cJSON *obj, const cJSON *spec);
+};
+
+/* Whether a rule read from the kernel has every key spec gives. */
+static int rule_match(const cJSON *rule, const cJSON *spec)
 {
-	*fam = rpc_opt_str(p, "family");
+	const cJSON *k;
+	cJSON_ArrayForEach(k, spec) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(rule, k->string);
+		if (!v || !cJSON_Compare(v, k, 1))
+			return 0;
+	}
+	return 1;
+}
+
+static const struct rtkind kind_route = { RTM_GETROUTE, sizeof(struct rtmsg), rtmsg_route_json,
+					  rtmsg_route_match };
+static const struct rtkind kind_neigh = { RTM_GETNEIGH, sizeof(struct ndmsg), rtmsg_neigh_json,
+					  rtmsg_neigh_match };
+static const struct rtkind kind_rule = { RTM_GETRULE, sizeof(struct fib_rule_hdr), rtmsg_rule_json,
+					 rule_match };
+
+/* The first object the kernel has that matches spec, for the caller to
+ * delete; NULL when there is none. */
+static cJSON *find_one(struct route *rt, const struct rtkind *k, const cJSON *spec)
+{
+	cJSON *all = dump_all(rt, k->get, k->hdrlen, k->parse), *it, *found = NULL;
+	cJSON_ArrayForEach(it, all) {
+		if (k->match(it, spec)) {
+			found = cJSON_DetachItemViaPointer(all, it);
+			break;
+		}
+	}
+	cJSON_Delete(all);
+	return found;
+}
+
+/* Sends msg ("DOING WHAT" in errors) and, once the kernel took it, records
+ * inverse (may be NULL) in the undo log as "LABEL WHAT". Takes both. */
+static int apply(struct agent *a, struct route *rt, struct nl_msg *msg, struct nl_msg *inverse,
+		 int tolerate, const char *doing, const char *label, const char *what,
+		 struct rpc_reply *r)
+{
+	char ext[256], ctx[230];
+	snprintf(ctx, sizeof(ctx), "%s %s", doing, what);
+	int err = nlutil_request(rt->sk, msg, NULL, NULL, ext, sizeof(ext));
+	if (err) {
+		nlmsg_free(inverse);
+		return kernel_fail(r, err, ctx, ext);
+	}
+	if (inverse) {
+		snprintf(ctx, sizeof(ctx), "%s %s", label, what);
+		record(a, rt, inverse, tolerate, ctx);
+		nlmsg_free(inverse);
+	}
+	r->err[0] = 0;
+	r->result = cJSON_CreateObject();
+	return 0;
+}
+
+/* What a list request keeps: a family, a table, a device (0: any). */
+struct filter {
+	const char *family;
+	double table;
+	int ifindex;
+};
+
+static int filter_family(const cJSON *p, struct filter *f, struct rpc_reply *r)
+{
+	f->family = rpc_opt_str(p, "family");
 	if (cJSON_GetObjectItemCaseSensitive(p, "family") &&
-	    (!*fam || (strcmp(*fam, "ipv4") && strcmp(*fam, "ipv6")))) {
+	    (!f->family || (strcmp(f->family, "ipv4") && strcmp(f->family, "ipv6")))) {
 		snprintf(r->err, sizeof(r->err), "parameter 'family' must be \"ipv4\" or \"ipv6\"");
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int keep(const cJSON *o, const char *fam)
+static int filter_keep(const cJSON *o, const struct filter *f)
 {
-	return !fam || strcmp(cJSON_GetObjectItemCaseSensitive(o, "family")->valuestring, fam) == 0;
+	if (f->family && strcmp(cJSON_GetObjectItemCaseSensitive(o, "family")->valuestring, f->family))
+		return 0;
+	if (f->table && cJSON_GetObjectItemCaseSensitive(o, "table")->valuedouble != f->table)
+		return 0;
+	return !f->ifindex || (int)cJSON_GetObjectItemCaseSensitive(o, "ifindex")->valuedouble == f->ifindex;
+}
+
+/* Replies with every object of a kind that the filter keeps. */
+static int list(struct route *rt, const struct rtkind *k, const struct filter *f, const char *noun,
+		struct rpc_reply *r)
+{
+	cJSON *all = dump_all(rt, k->get, k->hdrlen, k->parse);
+	if (!all) {
+		snprintf(r->err, sizeof(r->err), "reading %s failed", noun);
+		return -EIO;
+	}
+	cJSON *out = cJSON_CreateArray();
+	while (all->child) {
+		cJSON *o = cJSON_DetachItemViaPointer(all, all->child);
+		if (filter_keep(o, f))
+			cJSON_AddItemToArray(out, o);
+		else
+			cJSON_Delete(o);
+	}
+	cJSON_Delete(all);
+	r->result = out;
+	return 0;
 }
 
 /* ---- routes ----------------------------------------------------------------------------- */
@@ -221,7 +319,7 @@ int route_m_add(struct agent *a, const cJSON *p, struct rpc_reply *r)
 	struct route *rt = rt_get(a, r);
 	if (!rt)
 		return -EIO;
-	char what[200], ext[256];
+	char what[200];
 	describe_route(a, p, what, sizeof(what));
 	struct nl_msg *add, *del;
 	int err = rtmsg_route(&add, RTM_NEWROUTE, p, r->err, sizeof(r->err));
@@ -238,18 +336,7 @@ int route_m_add(struct agent *a, const cJSON *p, struct rpc_reply *r)
 		nlmsg_free(add);
 		return err;
 	}
-	char ctx[230];
-	snprintf(ctx, sizeof(ctx), "adding route %s", what);
-	err = nlutil_request(rt->sk, add, NULL, NULL, ext, sizeof(ext));
-	if (err) {
-		nlmsg_free(del);
-		return kernel_fail(r, err, ctx, ext);
-	}
-	snprintf(ctx, sizeof(ctx), "route.add %s", what);
-	record(a, rt, del, ESRCH, ctx);
-	nlmsg_free(del);
-	r->result = cJSON_CreateObject();
-	return 0;
+	return apply(a, rt, add, del, ESRCH, "adding route", "route.add", what, r);
 }
 
 int route_m_del(struct agent *a, const cJSON *p, struct rpc_reply *r)
@@ -257,23 +344,15 @@ int route_m_del(struct agent *a, const cJSON *p, struct rpc_reply *r)
 	struct route *rt = rt_get(a, r);
 	if (!rt)
 		return -EIO;
-	char what[200], ext[256], ctx[230];
+	char what[200];
 	describe_route(a, p, what, sizeof(what));
 	struct nl_msg *del, *add = NULL;
 	int err = rtmsg_route(&del, RTM_DELROUTE, p, r->err, sizeof(r->err));
 	if (err)
 		return err;
 	/* Read the route as the kernel has it, to re-create it at the end. */
-	cJSON *all = dump_all(rt, RTM_GETROUTE, sizeof(struct rtmsg), rtmsg_route_json);
-	const cJSON *found = NULL, *it;
-	cJSON_ArrayForEach(it, all) {
-		if (rtmsg_route_match(it, p)) {
-			found = it;
-			break;
-		}
-	}
+	cJSON *found = find_one(rt, &kind_route, p);
 	if (!found) {
-		cJSON_Delete(all);
 		nlmsg_free(del);
 		snprintf(r->err, sizeof(r->err), "removing route %s failed: no such route", what);
 		return -ESRCH;
@@ -281,23 +360,12 @@ int route_m_del(struct agent *a, const cJSON *p, struct rpc_reply *r)
 	err = check_route_devs(a, found, "route.del", r);
 	if (!err)
 		err = rtmsg_route(&add, RTM_NEWROUTE, found, r->err, sizeof(r->err));
+	cJSON_Delete(found);
 	if (err) {
-		cJSON_Delete(all);
 		nlmsg_free(del);
 		return err;
 	}
-	cJSON_Delete(all);
-	snprintf(ctx, sizeof(ctx), "removing route %s", what);
-	err = nlutil_request(rt->sk, del, NULL, NULL, ext, sizeof(ext));
-	if (err) {
-		nlmsg_free(add);
-		return kernel_fail(r, err, ctx, ext);
-	}
-	snprintf(ctx, sizeof(ctx), "route.del %s", what);
-	record(a, rt, add, EEXIST, ctx);
-	nlmsg_free(add);
-	r->result = cJSON_CreateObject();
-	return 0;
+	return apply(a, rt, del, add, EEXIST, "removing route", "route.del", what, r);
 }
 
 int route_m_list(struct agent *a, const cJSON *p, struct rpc_reply *r)
@@ -308,46 +376,40 @@ int route_m_list(struct agent *a, const cJSON *p, struct rpc_reply *r)
 	struct route *rt = rt_get(a, r);
 	if (!rt)
 		return -EIO;
-	const char *fam;
-	if (family_filter(p, &fam, r))
+	struct filter f = { .table = RT_TABLE_MAIN };
+	if (filter_family(p, &f, r))
 		return -EINVAL;
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(p, "table");
-	int all_tables = cJSON_IsString(t) && strcmp(t->valuestring, "all") == 0;
-	double table = RT_TABLE_MAIN;
-	if (t && !all_tables) {
+	if (cJSON_IsString(t) && strcmp(t->valuestring, "all") == 0) {
+		f.table = 0;
+	} else if (t) {
 		if (!cJSON_IsNumber(t) || t->valuedouble < 1) {
 			snprintf(r->err, sizeof(r->err), "parameter 'table' must be a table number or \"all\"");
 			return -EINVAL;
 		}
-		table = t->valuedouble;
+		f.table = t->valuedouble;
 	}
-	cJSON *routes = dump_all(rt, RTM_GETROUTE, sizeof(struct rtmsg), rtmsg_route_json);
-	if (!routes) {
-		snprintf(r->err, sizeof(r->err), "reading routes failed");
-		return -EIO;
-	}
-	cJSON *out = cJSON_CreateArray();
-	while (routes->child) {
-		cJSON *o = cJSON_DetachItemViaPointer(routes, routes->child);
-		double tb = cJSON_GetObjectItemCaseSensitive(o, "table")->valuedouble;
-		if (keep(o, fam) && (all_tables || tb == table))
-			cJSON_AddItemToArray(out, o);
-		else
-			cJSON_Delete(o);
-	}
-	cJSON_Delete(routes);
-	r->result = out;
-	return 0;
+	return list(rt, &kind_route, &f, "routes", r);
 }
 
 /* ---- neighbours ------------------------------------------------------------------------------ */
 
-static void describe_neigh(struct agent *a, const cJSON *p, char *out, size_t n)
+/* Builds a neighbour request ("DST dev NAME" in what) for an enabled device. */
+static int neigh_prepare(struct agent *a, const cJSON *p, int type, const char *label,
+			 struct nl_msg **msg, char *what, size_t n, struct rpc_reply *r)
 {
+	int err = rtmsg_neigh(msg, type, p, r->err, sizeof(r->err));
+	if (err)
+		return err;
 	const cJSON *dst = cJSON_GetObjectItemCaseSensitive(p, "dst");
 	char name[32];
-	snprintf(out, n, "%s dev %s", cJSON_IsString(dst) ? dst->valuestring : "?",
+	snprintf(what, n, "%s dev %s", cJSON_IsString(dst) ? dst->valuestring : "?",
 		 dev_name(a, p, name, sizeof(name))[0] ? name : "?");
+	if (check_dev(a, cJSON_GetObjectItemCaseSensitive(p, "ifindex")->valuedouble, label, r)) {
+		nlmsg_free(*msg);
+		return -ENODEV;
+	}
+	return 0;
 }
 
 int route_m_neigh_add(struct agent *a, const cJSON *p, struct rpc_reply *r)
@@ -355,32 +417,17 @@ int route_m_neigh_add(struct agent *a, const cJSON *p, struct rpc_reply *r)
 	struct route *rt = rt_get(a, r);
 	if (!rt)
 		return -EIO;
-	char what[160], ext[256], ctx[200];
+	char what[160];
 	struct nl_msg *add, *del;
-	int err = rtmsg_neigh(&add, RTM_NEWNEIGH, p, r->err, sizeof(r->err));
+	int err = neigh_prepare(a, p, RTM_NEWNEIGH, "neigh.add", &add, what, sizeof(what), r);
 	if (err)
 		return err;
-	describe_neigh(a, p, what, sizeof(what));
-	if (check_dev(a, cJSON_GetObjectItemCaseSensitive(p, "ifindex")->valuedouble, "neigh.add", r)) {
-		nlmsg_free(add);
-		return -ENODEV;
-	}
 	err = rtmsg_neigh(&del, RTM_DELNEIGH, p, r->err, sizeof(r->err));
 	if (err) {
 		nlmsg_free(add);
 		return err;
 	}
-	snprintf(ctx, sizeof(ctx), "adding neighbour %s", what);
-	err = nlutil_request(rt->sk, add, NULL, NULL, ext, sizeof(ext));
-	if (err) {
-		nlmsg_free(del);
-		return kernel_fail(r, err, ctx, ext);
-	}
-	snprintf(ctx, sizeof(ctx), "neigh.add %s", what);
-	record(a, rt, del, ENOENT, ctx);
-	nlmsg_free(del);
-	r->result = cJSON_CreateObject();
-	return 0;
+	return apply(a, rt, add, del, ENOENT, "adding neighbour", "neigh.add", what, r);
 }
 
 int route_m_neigh_del(struct agent *a, const cJSON *p, struct rpc_reply *r)
@@ -388,46 +435,21 @@ int route_m_neigh_del(struct agent *a, const cJSON *p, struct rpc_reply *r)
 	struct route *rt = rt_get(a, r);
 	if (!rt)
 		return -EIO;
-	char what[160], ext[256], ctx[200];
+	char what[160];
 	struct nl_msg *del, *add = NULL;
-	int err = rtmsg_neigh(&del, RTM_DELNEIGH, p, r->err, sizeof(r->err));
+	int err = neigh_prepare(a, p, RTM_DELNEIGH, "neigh.del", &del, what, sizeof(what), r);
 	if (err)
 		return err;
-	describe_neigh(a, p, what, sizeof(what));
-	if (check_dev(a, cJSON_GetObjectItemCaseSensitive(p, "ifindex")->valuedouble, "neigh.del", r)) {
-		nlmsg_free(del);
-		return -ENODEV;
-	}
-	cJSON *all = dump_all(rt, RTM_GETNEIGH, sizeof(struct ndmsg), rtmsg_neigh_json);
-	const cJSON *found = NULL, *it;
-	cJSON_ArrayForEach(it, all) {
-		if (rtmsg_neigh_match(it, p)) {
-			found = it;
-			break;
-		}
-	}
 	/* Only configured entries come back; learnt ones the kernel re-learns. */
+	cJSON *found = find_one(rt, &kind_neigh, p);
 	const cJSON *st = found ? cJSON_GetObjectItemCaseSensitive(found, "state") : NULL;
 	int configured = st && (strcmp(st->valuestring, "permanent") == 0 ||
 				strcmp(st->valuestring, "noarp") == 0 ||
 				cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(found, "proxy")));
 	if (configured && rtmsg_neigh(&add, RTM_NEWNEIGH, found, r->err, sizeof(r->err)))
 		add = NULL;
-	cJSON_Delete(all);
-	snprintf(ctx, sizeof(ctx), "removing neighbour %s", what);
-	err = nlutil_request(rt->sk, del, NULL, NULL, ext, sizeof(ext));
-	if (err) {
-		nlmsg_free(add);
-		return kernel_fail(r, err, ctx, ext);
-	}
-	if (add) {
-		snprintf(ctx, sizeof(ctx), "neigh.del %s", what);
-		record(a, rt, add, EEXIST, ctx);
-		nlmsg_free(add);
-	}
-	r->err[0] = 0;
-	r->result = cJSON_CreateObject();
-	return 0;
+	cJSON_Delete(found);
+	return apply(a, rt, del, add, EEXIST, "removing neighbour", "neigh.del", what, r);
 }
 
 int route_m_neigh_list(struct agent *a, const cJSON *p, struct rpc_reply *r)
@@ -438,27 +460,10 @@ int route_m_neigh_list(struct agent *a, const cJSON *p, struct rpc_reply *r)
 	struct route *rt = rt_get(a, r);
 	if (!rt)
 		return -EIO;
-	const char *fam;
-	int ifindex = 0;
-	if (family_filter(p, &fam, r) || rpc_opt_int(p, "ifindex", 0, &ifindex, r))
+	struct filter f = { 0 };
+	if (filter_family(p, &f, r) || rpc_opt_int(p, "ifindex", 0, &f.ifindex, r))
 		return -EINVAL;
-	cJSON *all = dump_all(rt, RTM_GETNEIGH, sizeof(struct ndmsg), rtmsg_neigh_json);
-	if (!all) {
-		snprintf(r->err, sizeof(r->err), "reading neighbours failed");
-		return -EIO;
-	}
-	cJSON *out = cJSON_CreateArray();
-	while (all->child) {
-		cJSON *o = cJSON_DetachItemViaPointer(all, all->child);
-		int ifi = (int)cJSON_GetObjectItemCaseSensitive(o, "ifindex")->valuedouble;
-		if (keep(o, fam) && (!ifindex || ifi == ifindex))
-			cJSON_AddItemToArray(out, o);
-		else
-			cJSON_Delete(o);
-	}
-	cJSON_Delete(all);
-	r->result = out;
-	return 0;
+	return list(rt, &kind_neigh, &f, "neighbours", r);
 }
 
 /* ---- rules ---------------------------------------------------------------------------------- */
@@ -475,7 +480,7 @@ int route_m_rule_add(struct agent *a, const cJSON *p, struct rpc_reply *r)
 	struct route *rt = rt_get(a, r);
 	if (!rt)
 		return -EIO;
-	char what[160], ext[256], ctx[200];
+	char what[160];
 	struct nl_msg *add, *del;
 	int err = rtmsg_rule(&add, RTM_NEWRULE, p, r->err, sizeof(r->err));
 	if (err)
@@ -486,29 +491,7 @@ int route_m_rule_add(struct agent *a, const cJSON *p, struct rpc_reply *r)
 		return err;
 	}
 	describe_rule(p, what, sizeof(what));
-	snprintf(ctx, sizeof(ctx), "adding rule %s", what);
-	err = nlutil_request(rt->sk, add, NULL, NULL, ext, sizeof(ext));
-	if (err) {
-		nlmsg_free(del);
-		return kernel_fail(r, err, ctx, ext);
-	}
-	snprintf(ctx, sizeof(ctx), "rule.add %s", what);
-	record(a, rt, del, ENOENT, ctx);
-	nlmsg_free(del);
-	r->result = cJSON_CreateObject();
-	return 0;
-}
-
-/* Whether a rule read from the kernel has every key spec gives. */
-static int rule_match(const cJSON *rule, const cJSON *spec)
-{
-	const cJSON *k;
-	cJSON_ArrayForEach(k, spec) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(rule, k->string);
-		if (!v || !cJSON_Compare(v, k, 1))
-			return 0;
-	}
-	return 1;
+	return apply(a, rt, add, del, ENOENT, "adding rule", "rule.add", what, r);
 }
 
 int route_m_rule_del(struct agent *a, const cJSON *p, struct rpc_reply *r)
@@ -516,43 +499,22 @@ int route_m_rule_del(struct agent *a, const cJSON *p, struct rpc_reply *r)
 	struct route *rt = rt_get(a, r);
 	if (!rt)
 		return -EIO;
-	char what[160], ext[256], ctx[200];
+	char what[160];
 	struct nl_msg *del, *add = NULL;
 	int err = rtmsg_rule(&del, RTM_DELRULE, p, r->err, sizeof(r->err));
 	if (err)
 		return err;
 	describe_rule(p, what, sizeof(what));
-	cJSON *all = dump_all(rt, RTM_GETRULE, sizeof(struct fib_rule_hdr), rtmsg_rule_json);
-	const cJSON *found = NULL, *it;
-	cJSON_ArrayForEach(it, all) {
-		if (rule_match(it, p)) {
-			found = it;
-			break;
-		}
-	}
+	cJSON *found = find_one(rt, &kind_rule, p);
 	if (!found) {
-		cJSON_Delete(all);
 		nlmsg_free(del);
 		snprintf(r->err, sizeof(r->err), "removing rule %s failed: no such rule", what);
 		return -ENOENT;
 	}
 	if (rtmsg_rule(&add, RTM_NEWRULE, found, r->err, sizeof(r->err)))
 		add = NULL;
-	cJSON_Delete(all);
-	snprintf(ctx, sizeof(ctx), "removing rule %s", what);
-	err = nlutil_request(rt->sk, del, NULL, NULL, ext, sizeof(ext));
-	if (err) {
-		nlmsg_free(add);
-		return kernel_fail(r, err, ctx, ext);
-	}
-	if (add) {
-		snprintf(ctx, sizeof(ctx), "rule.del %s", what);
-		record(a, rt, add, EEXIST, ctx);
-		nlmsg_free(add);
-	}
-	r->err[0] = 0;
-	r->result = cJSON_CreateObject();
-	return 0;
+	cJSON_Delete(found);
+	return apply(a, rt, del, add, EEXIST, "removing rule", "rule.del", what, r);
 }
 
 int route_m_rule_list(struct agent *a, const cJSON *p, struct rpc_reply *r)
@@ -563,23 +525,8 @@ int route_m_rule_list(struct agent *a, const cJSON *p, struct rpc_reply *r)
 	struct route *rt = rt_get(a, r);
 	if (!rt)
 		return -EIO;
-	const char *fam;
-	if (family_filter(p, &fam, r))
+	struct filter f = { 0 };
+	if (filter_family(p, &f, r))
 		return -EINVAL;
-	cJSON *all = dump_all(rt, RTM_GETRULE, sizeof(struct fib_rule_hdr), rtmsg_rule_json);
-	if (!all) {
-		snprintf(r->err, sizeof(r->err), "reading rules failed");
-		return -EIO;
-	}
-	cJSON *out = cJSON_CreateArray();
-	while (all->child) {
-		cJSON *o = cJSON_DetachItemViaPointer(all, all->child);
-		if (keep(o, fam))
-			cJSON_AddItemToArray(out, o);
-		else
-			cJSON_Delete(o);
-	}
-	cJSON_Delete(all);
-	r->result = out;
-	return 0;
+	return list(rt, &kind_rule, &f, "rules", r);
 }
