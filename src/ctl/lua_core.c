@@ -605,12 +605,10 @@ static const char *check_text(lua_State *L, int idx)
 	return s;
 }
 
-/* core.literal(text) -> value | nil, err */
-static int l_literal(lua_State *L)
+/* Pushes a parsed value (taking it) or nil and the parser's error. */
+static int push_parsed(lua_State *L, int rc, cJSON *v, const char *err)
 {
-	char err[256];
-	cJSON *v;
-	if (literal_parse(check_text(L, 1), &v, err, sizeof(err))) {
+	if (rc) {
 		lua_pushnil(L);
 		lua_pushstring(L, err);
 		return 2;
@@ -620,37 +618,35 @@ static int l_literal(lua_State *L)
 	return 1;
 }
 
+/* core.literal(text) -> value | nil, err */
+static int l_literal(lua_State *L)
+{
+	char err[256];
+	cJSON *v = NULL;
+	int rc = literal_parse(check_text(L, 1), &v, err, sizeof(err));
+	return push_parsed(L, rc, v, err);
+}
+
 /* core.assignment("k=v") -> key, value | nil, err */
 static int l_assignment(lua_State *L)
 {
-	char err[256], *key;
-	cJSON *v;
-	if (literal_parse_assignment(check_text(L, 1), &key, &v, err, sizeof(err))) {
-		lua_pushnil(L);
-		lua_pushstring(L, err);
-		return 2;
-	}
-	lua_pushstring(L, key);
+	char err[256], *key = NULL;
+	cJSON *v = NULL;
+	int rc = literal_parse_assignment(check_text(L, 1), &key, &v, err, sizeof(err));
+	if (!rc)
+		lua_pushstring(L, key);
 	free(key);
-	lj_push(L, v);
-	cJSON_Delete(v);
-	return 2;
+	return rc ? push_parsed(L, rc, v, err) : 1 + push_parsed(L, rc, v, err);
 }
 
 /* core.assignments("a=1;b=2", ";") -> table | nil, err */
 static int l_assignments(lua_State *L)
 {
 	char err[256];
-	cJSON *v;
+	cJSON *v = NULL;
 	const char *sep = luaL_optstring(L, 2, ";");
-	if (literal_parse_assignments(check_text(L, 1), sep[0], &v, err, sizeof(err))) {
-		lua_pushnil(L);
-		lua_pushstring(L, err);
-		return 2;
-	}
-	lj_push(L, v);
-	cJSON_Delete(v);
-	return 1;
+	int rc = literal_parse_assignments(check_text(L, 1), sep[0], &v, err, sizeof(err));
+	return push_parsed(L, rc, v, err);
 }
 
 static int l_isatty(lua_State *L)
