@@ -76,7 +76,10 @@ function Job:wait(timeout)
       host:alive(string.format("waiting for job %d (%s)", self.id, self.desc))
       checked = core.now()
     end
-    core.poll(math.min(left, 1, every and math.max(every - (now - checked), 0.01) or 1))
+    -- the loss of this job's own agent also ends the poll (every host's
+    -- agent is critical): then the check above names the job
+    local ok, err = pcall(core.poll, math.min(left, 1, every and math.max(every - (now - checked), 0.01) or 1))
+    if not ok and not host.conn:lost() then error(err, 0) end
   end
   return self
 end

@@ -72,6 +72,8 @@ function P:provision(reqs)
     end
     match[#match + 1] = m
   end
+  -- from now on, the death of any host's agent ends every wait at once
+  for _, conn in pairs(self.conns) do conn:critical(true) end
   return self.hosts, match
 end
 
@@ -79,6 +81,8 @@ end
 -- agents and drops the fabric. Never raises; returns a list of problems.
 function P:cleanup()
   local problems, ids = {}, {}
+  -- agents leave on bye: that is no loss
+  for _, conn in pairs(self.conns) do conn:critical(false) end
   for name, conn in pairs(self.conns) do
     local h = self.hosts[name]
     -- an agent that stopped answering pings is not asked again: it is killed

@@ -496,9 +496,30 @@ function P:provision(reqs)
     end
   end
   self.pids, self.ports = pids, ports
+  for _, hname in ipairs(names) do
+    self.command = self.command or M.service_command(info[hname].State.ConmonPid)
+  end
   if self.backend == "netlink" then self:_wire(names, nics_of, info, t0 + self.timeout) end
   if self.control == "unix" then self:_connect(names, t0) else self:_connect_tcp(names, ports, t0) end
-  return self:_map(names, nics_of)
+  local hosts, match = self:_map(names, nics_of)
+  self:_watch()
+  return hosts, match
+end
+
+-- Watches the service for the rest of the run: a stream of this run's
+-- events (few), which ends when the service goes. Then every wait ends
+-- with the error, and cleanup removes what it can without the service.
+function P:_watch()
+  local filters = string.format('{"label":["lnst.run=%s"]}', self.runid)
+  local w, err = self.client:watch("/events?stream=true&filters=" .. filters:gsub("[^%w_.%-]", function(c)
+    return string.format("%%%02X", c:byte())
+  end), string.format("podman: the Podman service at %s went away during the run: its event stream ended",
+    self.podman_uri))
+  if not w then
+    io.stderr:write(string.format("lnst: podman: warning: cannot watch the Podman service at %s (%s): if it "
+      .. "goes away, the run notices only when it cleans up\n", self.podman_uri, err))
+  end
+  self.watch = w
 end
 
 -- A remote service: the run's key (TLS-PSK; its identity names the run)
@@ -595,6 +616,76 @@ end
 local function is_conmon(pid)
   local comm = type(pid) == "number" and pid > 0 and read_file("/proc/" .. pid .. "/comm")
   return comm and comm:gsub("%s+$", "") == "conmon" or false
+end
+
+-- The podman command line with the service's own storage, network and
+-- runtime options, as the service gives it to the monitor (conmon) of
+-- each container for `podman container cleanup`: { "/usr/bin/podman",
+-- "--root", "/var/lib/containers/storage", ... }, or nil when the monitor
+-- is not visible from here (a remote service, a controller in a container).
+-- With it, cleanup removes the run's containers and networks when the
+-- service is gone.
+function M.service_command(conmon)
+  if not is_conmon(conmon) then return nil end
+  local args = {}
+  for a in (read_file("/proc/" .. conmon .. "/cmdline") or ""):gmatch("([^%z]*)%z") do args[#args + 1] = a end
+  local cmd = {}
+  for i = 1, #args - 1 do
+    if args[i] == "--exit-command" then
+      cmd[1] = args[i + 1]
+    elseif args[i] == "--exit-command-arg" and cmd[1] then
+      if args[i + 1] == "container" then break end -- "container cleanup ID": the options are over
+      cmd[#cmd + 1] = args[i + 1]
+    end
+  end
+  if not (cmd[1] and cmd[1]:match("^/")) then return nil end
+  return cmd
+end
+
+-- Runs argv (no input); returns whether it exited 0, and its output.
+local function run_command(argv)
+  local q = {}
+  for i, a in ipairs(argv) do q[i] = "'" .. a:gsub("'", "'\\''") .. "'" end
+  local f = io.popen(table.concat(q, " ") .. " </dev/null 2>&1; echo \"__lnst_rc=$?\"")
+  if not f then return false, "cannot run " .. argv[1] end
+  local out = f:read("*a")
+  f:close()
+  local rc = tonumber(out:match("__lnst_rc=(%d+)%s*$"))
+  return rc == 0, (out:gsub("__lnst_rc=%d+%s*$", ""):gsub("%s+$", ""))
+end
+
+-- Cleanup without the service (it did not answer: why): removes the run's
+-- containers and networks with the service's podman command line
+-- (M.service_command). Appends what it did, or could not do, to problems.
+function P:_remove_without_service(containers, networks, why, problems)
+  local what = {}
+  for _, n in ipairs(containers) do what[#what + 1] = "container " .. n end
+  for _, n in ipairs(networks) do what[#what + 1] = "network " .. n end
+  local gone = string.format("the Podman service at %s did not answer (%s)", self.podman_uri, why)
+  if not self.command then
+    problems[#problems + 1] = string.format("%s, and its podman command line is not known here (no container "
+      .. "monitor of it is visible from this controller): left %s; `lnst cleanup --podman-uri %s` removes them "
+      .. "once the service is back", gone, table.concat(what, ", "), self.podman_uri)
+    return
+  end
+  local failed = {}
+  local function run(args, list)
+    if #list == 0 then return end
+    local argv = { unpack(self.command) }
+    for _, a in ipairs(args) do argv[#argv + 1] = a end
+    for _, a in ipairs(list) do argv[#argv + 1] = a end
+    local ok, out = run_command(argv)
+    if not ok then failed[#failed + 1] = string.format("%s %s: %s", argv[1], table.concat(args, " "), out) end
+  end
+  run({ "rm", "--force", "--ignore", "--time", "0" }, containers)
+  run({ "network", "rm", "--force" }, networks)
+  if #failed == 0 then
+    problems[#problems + 1] = string.format("%s: removed %s with %s instead", gone, table.concat(what, ", "),
+      self.command[1])
+  else
+    problems[#problems + 1] = string.format("%s, and removing %s with the podman command failed: %s", gone,
+      table.concat(what, ", "), table.concat(failed, "; "))
+  end
 end
 
 -- Raises with the container's story when it stopped or is gone; returns
@@ -747,8 +838,8 @@ function P:_map(names, nics_of)
     end
     match[#match + 1] = m
   end
-  -- from now on, losing an agent reached over TCP ends the run at once
-  -- (as for pool machines); Unix-socket losses show on their waits
+  -- from now on, losing any host's agent ends the run at once (as for
+  -- pool machines and netns hosts)
   for _, conn in pairs(self.conns) do conn:critical(true) end
   return self.hosts, match
 end
@@ -757,8 +848,10 @@ end
 
 -- Removes containers (killing them); one that is just stopping on its own
 -- (its agent said bye and stopped, --once) cannot be killed for a moment:
--- retried for up to 3 s. Appends failures to problems.
-function M.remove_containers(client, names, problems)
+-- retried for up to 3 s. Appends failures to problems; those the service
+-- did not answer for go to unanswered instead when it is given (a list:
+-- the names, and unanswered.why).
+function M.remove_containers(client, names, problems, unanswered)
   local left = names
   for attempt = 1, 30 do
     local dels = {}
@@ -768,6 +861,9 @@ function M.remove_containers(client, names, problems)
       if r.status ~= 200 and r.status ~= 404 then
         if r.status == 500 and attempt < 30 then
           again[#again + 1] = left[i]
+        elseif r.status == 0 and unanswered then
+          unanswered[#unanswered + 1] = left[i]
+          unanswered.why = unanswered.why or r.err
         else
           problems[#problems + 1] = api_error(client, "cannot remove container " .. left[i], r.status, r.body, r.err)
         end
@@ -788,6 +884,7 @@ function P:cleanup()
     if not ok then problems[#problems + 1] = what .. ": " .. tostring(err) end
   end
   -- bye: each agent undoes its changes and (--once) stops
+  if self.watch then self.watch:close(); self.watch = nil end
   for _, conn in pairs(self.conns) do conn:critical(false) end
   local ids = {}
   for name, conn in pairs(self.conns) do
@@ -804,20 +901,27 @@ function P:cleanup()
   for _, conn in pairs(self.conns) do conn:close() end
   self.conns = {}
   if self.client then
-    local ok, err = pcall(M.remove_containers, self.client, self.containers, problems)
+    local left = {} -- containers the service did not answer for (it is gone)
+    local ok, err = pcall(M.remove_containers, self.client, self.containers, problems, left)
     if not ok then problems[#problems + 1] = tostring(err) end
     self.containers = {}
-    local nets = {}
+    local nets, left_nets = {}, {}
     for i, name in ipairs(self.networks) do nets[i] = { "DELETE", "/networks/" .. name .. "?force=true" } end
     local nok, res = pcall(self._batch, self, nets)
     if not nok then problems[#problems + 1] = tostring(res) end
     for i, r in ipairs(nok and res or {}) do
-      if r.status ~= 200 and r.status ~= 404 then
+      if r.status == 0 then
+        left_nets[#left_nets + 1] = self.networks[i]
+        left.why = left.why or r.err
+      elseif r.status ~= 200 and r.status ~= 404 then
         problems[#problems + 1] = api_error(self.client, "cannot remove network " .. self.networks[i],
           r.status, r.body, r.err)
       end
     end
     self.networks = {}
+    if #left > 0 or #left_nets > 0 then
+      self:_remove_without_service(left, left_nets, left.why or "no answer", problems)
+    end
   end
   for _, n in ipairs(self.conflists) do
     local ok, err = pc.cni_remove(M.cni_dir(), n.name)

@@ -8,6 +8,31 @@
 
 volatile sig_atomic_t ctl_interrupted;
 
+static char abort_reason[768];
+
+const char *agentconn_abort_reason(void)
+{
+	return abort_reason[0] ? abort_reason : NULL;
+}
+
+void agentconn_abort_clear(void)
+{
+	abort_reason[0] = 0;
+}
+
+void agentconn_set_critical(struct agentconn *ac, int on)
+{
+	ac->critical = on;
+}
+
+void agentconn_abort(const char *reason)
+{
+	if (abort_reason[0])
+		return;
+	snprintf(abort_reason, sizeof(abort_reason), "%s", reason);
+	ctl_interrupted = -1;
+}
+
 static void on_msg(struct conn *c, struct msg *m, void *ud)
 {
 	(void)c;
@@ -19,8 +44,9 @@ static void on_msg(struct conn *c, struct msg *m, void *ud)
 		s->id = m->id;
 		s->msg = m->root;
 		m->root = NULL; /* keep it past msg_free */
-		s->next = ac->replies;
-		ac->replies = s;
+		struct reply_slot **end = ac->replies ? ac->replies_end : &ac->replies;
+		*end = s;
+		ac->replies_end = &s->next;
 	} else if (m->kind == MSG_EVENT) {
 		if (ac->on_event)
 			ac->on_event(ac, m->root, ac->ud);
@@ -35,6 +61,11 @@ static void on_close(struct conn *c, const char *reason, void *ud)
 	struct agentconn *ac = ud;
 	ac->lost = 1;
 	snprintf(ac->lost_reason, sizeof(ac->lost_reason), "%s", reason);
+	if (ac->critical) {
+		char why[sizeof(abort_reason)];
+		snprintf(why, sizeof(why), "host %s: agent connection lost (%s)", ac->name, reason);
+		agentconn_abort(why);
+	}
 }
 
 int agentconn_open(struct agentconn *ac, struct loop *loop, int fd, const char *name,
@@ -65,6 +96,8 @@ static cJSON *take(struct agentconn *ac, int64_t id)
 			struct reply_slot *s = *pp;
 			cJSON *m = s->msg;
 			*pp = s->next;
+			if (!*pp)
+				ac->replies_end = pp;
 			free(s);
 			return m;
 		}
@@ -103,6 +136,7 @@ void agentconn_close(struct agentconn *ac)
 		cJSON_Delete(s->msg);
 		free(s);
 	}
+	ac->replies_end = NULL;
 	if (!ac->conn.closed)
 		conn_close(&ac->conn, "closed by the controller");
 	conn_free(&ac->conn);

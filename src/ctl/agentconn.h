@@ -30,8 +30,10 @@ struct agentconn {
 	char name[64];
 	int64_t next_id;
 	int lost;
+	int critical; /* its loss ends every wait (agentconn_set_critical) */
 	char lost_reason[256];
-	struct reply_slot *replies;
+	struct reply_slot *replies; /* in arrival order: waits in send order find theirs first */
+	struct reply_slot **replies_end; /* the last slot's next, NULL: &replies */
 	agentconn_event_cb on_event;
 	void *ud;
 };
@@ -47,5 +49,18 @@ int64_t agentconn_send(struct agentconn *ac, const char *method, const char *net
  * deletes); -ETIMEDOUT; -ENOTCONN (see lost_reason); -EINTR. */
 int agentconn_wait(struct agentconn *ac, int64_t id, int timeout_ms, cJSON **reply);
 void agentconn_close(struct agentconn *ac);
+
+/* A critical connection's loss ends every wait of the controller, whichever
+ * connection it waits on: the loss ("host NAME: agent connection lost
+ * (REASON)") becomes agentconn_abort_reason() and ctl_interrupted is set to
+ * -1, so the waiting Lua code raises it. A run's hosts are critical while
+ * its test body runs; connections being provisioned, checked or said bye to
+ * are not. The first loss is kept until agentconn_abort_clear. */
+void agentconn_set_critical(struct agentconn *ac, int on);
+/* Ends every wait the same way for another loss a run cannot go on
+ * without (the Podman service of its containers): reason is the error. */
+void agentconn_abort(const char *reason);
+const char *agentconn_abort_reason(void);
+void agentconn_abort_clear(void);
 
 #endif

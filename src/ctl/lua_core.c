@@ -59,13 +59,17 @@ struct loop *core_loop(void)
 
 /* ---- signals ---------------------------------------------------------- */
 
-/* A signal, or the loss of a run's remote agent (remote.h). */
+/* A signal, or the loss of a run's agent (agentconn_set_critical). Raised
+ * without a position: it happened to the run, not at the Lua line that
+ * was waiting (the traceback has that). */
 static void interrupt_error(lua_State *L)
 {
-	const char *lost = remote_abort_reason();
+	const char *lost = agentconn_abort_reason();
 	if (lost && !ctx.last_signal)
-		luaL_error(L, "%s", lost);
-	luaL_error(L, "interrupted by SIG%s", sigabbrev_np(ctx.last_signal) ?: "?");
+		lua_pushstring(L, lost);
+	else
+		lua_pushfstring(L, "interrupted by SIG%s", sigabbrev_np(ctx.last_signal) ?: "?");
+	lua_error(L);
 }
 
 static void interrupt_hook(lua_State *L, lua_Debug *ar)
@@ -109,6 +113,7 @@ void core_interrupt_clear(lua_State *L)
 {
 	ctl_interrupted = 0;
 	ctx.last_signal = 0;
+	agentconn_abort_clear();
 	lua_sethook(L, NULL, 0, 0);
 }
 
@@ -124,7 +129,7 @@ static int l_guard(lua_State *L)
 	ctx.guard = lua_toboolean(L, 1);
 	ctx.guard_signals = 0;
 	ctl_interrupted = 0;
-	remote_abort_clear();
+	agentconn_abort_clear();
 	lua_sethook(L, NULL, 0, 0);
 	return 0;
 }
@@ -211,13 +216,12 @@ static int l_connect_agent(lua_State *L)
 	return 1;
 }
 
-/* conn:critical(on): whether losing this TCP agent ends every wait (a
- * run's hosts). No-op for local agents (their loss shows on their waits). */
+/* conn:critical(on): whether losing this agent ends every wait, whichever
+ * host it waits on (a run's hosts while its test body runs). */
 static int l_conn_critical(lua_State *L)
 {
 	struct lconn *c = check_conn(L, 1);
-	if (c->remote)
-		remote_set_critical(c->remote, lua_toboolean(L, 2));
+	agentconn_set_critical(&c->ac, lua_toboolean(L, 2));
 	return 0;
 }
 

@@ -6,7 +6,9 @@
  * Requests block the controller while they run (the event loop is not
  * turned), bounded by their timeout; a signal aborts them and raises the
  * usual "interrupted by SIGxxx" error, except during cleanup, when lnst.core
- * holds signals back (core.guard).
+ * holds signals back (core.guard). A watch on the service (client:watch)
+ * lives in the controller's event loop instead: the service's going ends
+ * the run's waits.
  */
 #include "lua_podman.h"
 
@@ -17,18 +19,21 @@
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "agentconn.h"
 #include "cni.h"
+#include "loop.h"
+#include "lua_core.h"
 #include "lua_json.h"
 #include "podman.h"
-#include "remote.h"
 
 #define CLIENT_MT "lnst.podman_core.client"
 #define LOCK_MT "lnst.podman_core.lock"
+#define WATCH_MT "lnst.podman_core.watch"
 
 struct lclient {
 	struct podman *p;
@@ -119,8 +124,8 @@ static int raise_stop(lua_State *L, struct podman_req *reqs, size_t n)
 {
 	podman_req_clear(reqs, n);
 	free(reqs);
-	const char *lost = remote_abort_reason();
-	if (ctl_interrupted < 0 && lost) /* a run's TCP agent was lost (remote.h) */
+	const char *lost = agentconn_abort_reason();
+	if (ctl_interrupted < 0 && lost) /* a run's agent was lost (agentconn.h) */
 		return luaL_error(L, "%s", lost);
 	return luaL_error(L, "interrupted by SIG%s", sigabbrev_np(ctl_interrupted) ?: "?");
 }
@@ -237,6 +242,79 @@ static int l_close(lua_State *L)
 	struct lclient *c = luaL_checkudata(L, 1, CLIENT_MT);
 	podman_close(c->p);
 	c->p = NULL;
+	return 0;
+}
+
+/* ---- watching the service ------------------------------------------------------ */
+
+struct lwatch {
+	struct podman_watch *w; /* NULL once closed */
+	char what[256];         /* the error when the service goes */
+	char gone[256];         /* how it went, "" while it lives */
+};
+
+/* The service's answer goes on, or ends: then the run ends with what. */
+static void on_watch(struct loop *l, int fd, uint32_t events, void *ud)
+{
+	(void)events;
+	struct lwatch *lw = ud;
+	char msg[600];
+	if (!podman_watch_drain(lw->w, lw->gone, sizeof(lw->gone)))
+		return;
+	loop_del(l, fd);
+	snprintf(msg, sizeof(msg), "%s (%s)", lw->what, lw->gone);
+	agentconn_abort(msg);
+}
+
+/* client:watch(path, what) -> watch | nil, err: a streaming GET (an event
+ * stream) watched by the controller's event loop; when the service ends it,
+ * every wait ends with the error "WHAT (how it ended)", as when a run's
+ * agent is lost (agentconn_abort). */
+static int l_watch(lua_State *L)
+{
+	struct podman *p = check_client(L);
+	const char *path = luaL_checkstring(L, 2), *what = luaL_checkstring(L, 3);
+	struct lwatch *lw = lua_newuserdata(L, sizeof(*lw));
+	memset(lw, 0, sizeof(*lw));
+	luaL_getmetatable(L, WATCH_MT);
+	lua_setmetatable(L, -2);
+	snprintf(lw->what, sizeof(lw->what), "%s", what);
+	char err[512];
+	if (podman_watch_open(p, path, &lw->w, err, sizeof(err))) {
+		lw->w = NULL;
+		lua_pushnil(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
+	if (loop_add(core_loop(), podman_watch_fd(lw->w), EPOLLIN, on_watch, lw)) {
+		podman_watch_close(lw->w);
+		lw->w = NULL;
+		lua_pushnil(L);
+		lua_pushstring(L, "cannot add the watch to the event loop");
+		return 2;
+	}
+	return 1;
+}
+
+/* watch:gone() -> how the service's answer ended | nil while it goes on */
+static int l_watch_gone(lua_State *L)
+{
+	struct lwatch *lw = luaL_checkudata(L, 1, WATCH_MT);
+	if (!lw->gone[0])
+		return 0;
+	lua_pushstring(L, lw->gone);
+	return 1;
+}
+
+static int l_watch_close(lua_State *L)
+{
+	struct lwatch *lw = luaL_checkudata(L, 1, WATCH_MT);
+	if (!lw->w)
+		return 0;
+	if (!lw->gone[0])
+		loop_del(core_loop(), podman_watch_fd(lw->w));
+	podman_watch_close(lw->w);
+	lw->w = NULL;
 	return 0;
 }
 
@@ -495,7 +573,10 @@ int luaopen_lnst_podman_core(lua_State *L)
 	static const luaL_Reg client_methods[] = {
 		{ "request", l_request }, { "batch", l_batch }, { "uri", l_uri },
 		{ "is_unix", l_is_unix }, { "host", l_host },   { "close", l_close },
-		{ NULL, NULL },
+		{ "watch", l_watch },     { NULL, NULL },
+	};
+	static const luaL_Reg watch_methods[] = {
+		{ "gone", l_watch_gone }, { "close", l_watch_close }, { NULL, NULL },
 	};
 	static const luaL_Reg funcs[] = {
 		{ "client", l_client },         { "cni_write", l_cni_write }, { "cni_read", l_cni_read },
@@ -510,6 +591,13 @@ int luaopen_lnst_podman_core(lua_State *L)
 	luaL_register(L, NULL, client_methods);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, l_close);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+	luaL_newmetatable(L, WATCH_MT);
+	lua_newtable(L);
+	luaL_register(L, NULL, watch_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, l_watch_close);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
 	luaL_newmetatable(L, LOCK_MT);

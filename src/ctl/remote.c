@@ -18,28 +18,10 @@ struct remote {
 	int64_t deadline;  /* connect + handshake */
 	int64_t last_tick;
 	int64_t ping_id, ping_sent;
-	int critical;      /* its loss ends every wait (remote_set_critical) */
 	conn_msg_cb msg;   /* agentconn's own callbacks, wrapped */
 	conn_close_cb close;
 	char what[256];    /* "agent NAME at HOST:PORT" */
 };
-
-static char abort_reason[768];
-
-const char *remote_abort_reason(void)
-{
-	return abort_reason[0] ? abort_reason : NULL;
-}
-
-void remote_abort_clear(void)
-{
-	abort_reason[0] = 0;
-}
-
-void remote_set_critical(struct remote *r, int on)
-{
-	r->critical = on;
-}
 
 /* Keepalive replies stop here; everything else goes to the agentconn. */
 static void on_msg(struct conn *c, struct msg *m, void *ud)
@@ -56,11 +38,6 @@ static void on_close(struct conn *c, const char *reason, void *ud)
 {
 	struct remote *r = ud;
 	r->close(c, reason, r->ac);
-	if (r->critical && !abort_reason[0]) {
-		snprintf(abort_reason, sizeof(abort_reason), "host %s: agent connection lost (%s)", r->ac->name,
-			 reason);
-		ctl_interrupted = -1;
-	}
 }
 
 static int connected(const struct remote *r)

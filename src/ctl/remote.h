@@ -45,14 +45,6 @@ int remote_open(struct remote **out, struct agentconn *ac, struct loop *loop,
 		const struct remote_opts *o, agentconn_event_cb cb, void *ud, char *err, size_t errlen);
 /* After agentconn_close. */
 void remote_free(struct remote *r);
-/* A critical connection's loss ends every wait of the controller: its
- * reason becomes remote_abort_reason() and ctl_interrupted is set, so the
- * waiting Lua code raises it (a run's hosts are critical; connections that
- * are only being checked or said bye to are not). */
-void remote_set_critical(struct remote *r, int on);
-const char *remote_abort_reason(void);
-void remote_abort_clear(void);
-
 /* The authenticated identity of the agent (PSK identity or certificate
  * CN), "" before the handshake or without TLS. */
 const char *remote_peer(const struct remote *r);

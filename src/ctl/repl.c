@@ -221,7 +221,10 @@ const char *repl_session(lua_State *L, const char *prompt)
 			break;
 		}
 		if (ctl_interrupted) {
-			/* Ctrl-C at the prompt: drop the line, start afresh. */
+			/* Ctrl-C at the prompt: drop the line, start afresh. Or
+			 * a host's agent died meanwhile: say which. */
+			if (ctl_interrupted < 0 && agentconn_abort_reason())
+				fprintf(stderr, "\nlnst: %s\n", agentconn_abort_reason());
 			core_interrupt_clear(L);
 			if (tty) {
 				rl_free_line_state();

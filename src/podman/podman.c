@@ -3,11 +3,14 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 struct podman {
 	char *uri;
@@ -332,4 +335,165 @@ void podman_close(struct podman *p)
 	free(p->sock);
 	free(p->host);
 	free(p);
+}
+
+/* ---- watches (podman_watch_open) ---- */
+
+struct podman_watch {
+	CURL *easy; /* a connect-only handle: owns the socket */
+	curl_socket_t fd;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is ready for events: 0, -ETIMEDOUT past the deadline. */
+static int wait_fd(curl_socket_t fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		struct pollfd pf = { .fd = fd, .events = events };
+		int r = poll(&pf, 1, (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Sends the request and reads the answer's headers: 0 when it is a 200. */
+static int watch_start(struct podman *p, struct podman_watch *w, const char *req, size_t n, char *err,
+		       size_t errlen)
+{
+	int64_t deadline = now_ms() + p->timeout_ms;
+	char head[4096];
+	size_t sent = 0, len = 0, k;
+	CURLcode c;
+	int r;
+	while (sent < n) {
+		c = curl_easy_send(w->easy, req + sent, n - sent, &k);
+		if (c == CURLE_AGAIN) {
+			if ((r = wait_fd(w->fd, POLLOUT, deadline)))
+				return set_err(err, errlen, r, "cannot send the request: %s", strerror(-r));
+			continue;
+		}
+		if (c != CURLE_OK)
+			return set_err(err, errlen, -EIO, "cannot send the request: %s", curl_easy_strerror(c));
+		sent += k;
+	}
+	for (;;) {
+		c = curl_easy_recv(w->easy, head + len, sizeof(head) - 1 - len, &k);
+		if (c == CURLE_AGAIN) {
+			if ((r = wait_fd(w->fd, POLLIN, deadline)))
+				return set_err(err, errlen, r, "no answer: %s", strerror(-r));
+			continue;
+		}
+		if (c != CURLE_OK)
+			return set_err(err, errlen, -EIO, "no answer: %s", curl_easy_strerror(c));
+		if (k == 0)
+			return set_err(err, errlen, -ECONNRESET, "%s", "the service closed the connection without an answer");
+		len += k;
+		head[len] = 0;
+		if (strstr(head, "\r\n\r\n"))
+			break;
+		if (len == sizeof(head) - 1)
+			return set_err(err, errlen, -EPROTO, "%s", "the answer's headers are too long");
+	}
+	int status = 0;
+	if (sscanf(head, "HTTP/%*d.%*d %d", &status) == 1 && status == 200)
+		return 0;
+	head[strcspn(head, "\r\n")] = 0;
+	return set_err(err, errlen, -EPROTO, "the service answered '%.200s'", head);
+}
+
+int podman_watch_open(struct podman *p, const char *path, struct podman_watch **out, char *err, size_t errlen)
+{
+	char url[4096], req[4400], curl_err[CURL_ERROR_SIZE] = "";
+	int r = -ENOMEM;
+	struct podman_watch *w = calloc(1, sizeof(*w));
+	if (!w)
+		return set_err(err, errlen, -ENOMEM, "%s", "out of memory");
+	w->fd = CURL_SOCKET_BAD;
+	int n = snprintf(req, sizeof(req), "GET %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: lnst\r\n\r\n",
+			 PODMAN_API_PREFIX, path, p->base + strlen("http://"));
+	if (n >= (int)sizeof(req) ||
+	    snprintf(url, sizeof(url), "%s%s%s", p->base, PODMAN_API_PREFIX, path) >= (int)sizeof(url)) {
+		r = set_err(err, errlen, -EINVAL, "%s", "request path too long");
+		goto fail;
+	}
+	w->easy = curl_easy_init();
+	if (!w->easy) {
+		set_err(err, errlen, r, "%s", "out of memory");
+		goto fail;
+	}
+	curl_easy_setopt(w->easy, CURLOPT_URL, url);
+	if (p->sock)
+		curl_easy_setopt(w->easy, CURLOPT_UNIX_SOCKET_PATH, p->sock);
+	curl_easy_setopt(w->easy, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(w->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(w->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)p->timeout_ms);
+	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, curl_err);
+	curl_easy_setopt(w->easy, CURLOPT_PROTOCOLS_STR, "http");
+	CURLcode c = curl_easy_perform(w->easy);
+	curl_easy_setopt(w->easy, CURLOPT_ERRORBUFFER, NULL); /* curl_err goes out of scope */
+	long oserr = 0;
+	if (c != CURLE_OK) {
+		r = -ECONNREFUSED;
+		if (p->sock && c == CURLE_COULDNT_CONNECT &&
+		    curl_easy_getinfo(w->easy, CURLINFO_OS_ERRNO, &oserr) == CURLE_OK && oserr)
+			snprintf(err, errlen, "cannot connect to %s: %s", p->sock, strerror((int)oserr));
+		else
+			snprintf(err, errlen, "%s", curl_err[0] ? curl_err : curl_easy_strerror(c));
+		goto fail;
+	}
+	if (curl_easy_getinfo(w->easy, CURLINFO_ACTIVESOCKET, &w->fd) != CURLE_OK || w->fd == CURL_SOCKET_BAD) {
+		r = set_err(err, errlen, -EIO, "%s", "libcurl gave no socket");
+		goto fail;
+	}
+	if ((r = watch_start(p, w, req, (size_t)n, err, errlen)))
+		goto fail;
+	*out = w;
+	return 0;
+fail:
+	podman_watch_close(w);
+	return r;
+}
+
+int podman_watch_fd(const struct podman_watch *w)
+{
+	return (int)w->fd;
+}
+
+int podman_watch_drain(struct podman_watch *w, char *why, size_t whylen)
+{
+	char buf[4096];
+	for (;;) {
+		size_t k = 0;
+		CURLcode c = curl_easy_recv(w->easy, buf, sizeof(buf), &k);
+		if (c == CURLE_AGAIN)
+			return 0;
+		if (c != CURLE_OK) {
+			snprintf(why, whylen, "%s", curl_easy_strerror(c));
+			return 1;
+		}
+		if (k == 0) {
+			snprintf(why, whylen, "it closed the connection");
+			return 1;
+		}
+	}
+}
+
+void podman_watch_close(struct podman_watch *w)
+{
+	if (!w)
+		return;
+	if (w->easy)
+		curl_easy_cleanup(w->easy);
+	free(w);
 }

@@ -59,4 +59,19 @@ int podman_is_unix(const struct podman *p);
 const char *podman_host(const struct podman *p);
 void podman_close(struct podman *p);
 
+/* A watch on the service: a streaming GET (path below the API prefix, such
+ * as "/events?stream=true") on a connection of its own, whose answer the
+ * service keeps writing while it lives. Its end tells that the service has
+ * gone (killed, stopped, restarted), even while nothing else talks to it.
+ * podman_watch_open connects, sends the request and waits (at most the
+ * client's timeout) for the answer's headers: 0, or -errno with err saying
+ * what failed (no connection, a status other than 200). The caller polls
+ * podman_watch_fd for input and calls podman_watch_drain, which discards
+ * what came: 0 while the answer goes on, 1 when it ended (why says how). */
+struct podman_watch;
+int podman_watch_open(struct podman *p, const char *path, struct podman_watch **out, char *err, size_t errlen);
+int podman_watch_fd(const struct podman_watch *w);
+int podman_watch_drain(struct podman_watch *w, char *why, size_t whylen);
+void podman_watch_close(struct podman_watch *w);
+
 #endif

@@ -61,7 +61,7 @@ stop_service() { # NAME SOCK
 case "${1:-}" in
 start)
   command -v podman >/dev/null || { echo "podman_harness: podman is not installed (scripts/deps.sh)" >&2; exit 1; }
-  [ -f "$STATE/netavark.pid" ] && "$0" stop
+  [ -f "$STATE/netavark.pid" ] && bash "$0" stop
   mkdir -p "$STATE/netavark.d" "$LNST_CNI_DIR" "$LNST_PODMAN_RUN_DIR"
   write_conf "$STATE/containers.conf" netavark "$STATE/netavark.d"
   # the cni service reads its conflists from $STATE/cni.d (LNST_CNI_DIR)

@@ -14,12 +14,13 @@ leak_begin
 now() { date +%s.%N; }
 elapsed_le() { awk -v a="$1" -v b="$(now)" -v m="$2" 'BEGIN { exit !(b - a <= m) }'; }
 
-# wait_in_job with h1's agent signalled (KILL or STOP) while h1 runs a
-# foreground job; $2: how long the run may take after the signal.
+# A run of MODE (default wait_in_job: h1 runs a foreground job) with h1's
+# agent signalled (KILL or STOP); $2: how long the run may take after the
+# signal.
 signal_agent() {
-  local sig=$1 bound=$2 pid agent t0 code
+  local sig=$1 bound=$2 mode=${3:-wait_in_job} pid agent t0 code
   rm -f $PIDS
-  LNST_FAULT_PIDS=$PIDS "$LNST" run --timeout 2 $R -p mode=wait_in_job > $LOG 2>&1 &
+  LNST_FAULT_PIDS=$PIDS "$LNST" run --timeout 2 $R -p mode=$mode > $LOG 2>&1 &
   pid=$!
   for _ in $(seq 1 200); do [ -s $PIDS ] && break; sleep 0.05; done
   [ -s $PIDS ] || { kill $pid; cat $LOG; fail "SIG$sig: the recipe never published its agents"; }
@@ -30,7 +31,7 @@ signal_agent() {
   set +e; wait $pid; code=$?; set -e
   OUT=$(cat $LOG)
   [ "$code" = 2 ] || { echo "$OUT" >&2; fail "SIG$sig of h1's agent: exit $code, expected 2"; }
-  elapsed_le "$t0" "$bound" || { echo "$OUT" >&2; fail "SIG$sig of h1's agent: the run took over $bound s to end"; }
+  elapsed_le "$t0" "$bound" || { echo "$OUT" >&2; fail "SIG$sig of h1's agent ($mode): the run took over $bound s to end"; }
   # only h1 had a problem: h2 and h3 were cleaned up normally
   if echo "$OUT" | grep -E 'cleanup: host h[23]'; then fail "SIG$sig: cleanup of h2/h3 had problems"; fi
   leak_check
@@ -39,6 +40,14 @@ signal_agent() {
 # 1. SIGKILL of a local agent: the wait on its job ends at once, naming it.
 signal_agent KILL 5
 expect_out 'Exception:.*host h1: agent connection lost while waiting for job 1'
+
+# ... also while the recipe waits on another host: h2's 30 s job, or lnst's
+# sleep. The whole run (error, cleanup of h2 and h3, summary) ends within
+# 2 s of the kill, not after the wait.
+signal_agent KILL 2 wait_other
+expect_out 'Exception:.*host h1: agent connection lost \(peer closed the connection\)'
+signal_agent KILL 2 sleep_other
+expect_out 'Exception:.*host h1: agent connection lost \(peer closed the connection\)'
 
 # 2. SIGSTOP: not a hang. With --timeout 2 the job's wait pings the agent
 # after 2 s and gives up 2 s later; cleanup kills it without asking again.

@@ -1,7 +1,10 @@
 /* test_podman.c - unit tests of src/podman: service URIs, requests against a
  * tiny HTTP server on a Unix socket (status, body, version header, a
- * service that is not there), and CNI conflists in a temporary directory. */
+ * service that is not there), watches on such a server (its going ends
+ * them; an error answer or no server fails them), and CNI conflists in a
+ * temporary directory. */
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -103,6 +106,42 @@ static void test_request(void **state)
 	rmdir(dir);
 }
 
+static void test_watch(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/lnst-test-podman-XXXXXX", path[100], uri[160], err[256], why[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	snprintf(uri, sizeof(uri), "unix://%s", path);
+	struct podman *p;
+	struct podman_watch *w;
+	assert_int_equal(podman_open(&p, uri, 2000, err, sizeof(err)), 0);
+	/* a stream that the server ends (it went away) */
+	pid_t pid = serve_once(path, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+				     "Transfer-Encoding: chunked\r\n\r\n");
+	assert_int_equal(podman_watch_open(p, "/events?stream=true", &w, err, sizeof(err)), 0);
+	int st;
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	struct pollfd pf = { .fd = podman_watch_fd(w), .events = POLLIN };
+	assert_int_equal(poll(&pf, 1, 2000), 1);
+	assert_int_equal(podman_watch_drain(w, why, sizeof(why)), 1);
+	assert_string_equal(why, "it closed the connection");
+	podman_watch_close(w);
+	/* an error answer */
+	pid = serve_once(path, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(podman_watch_open(p, "/events?stream=true", &w, err, sizeof(err)), -EPROTO);
+	assert_string_equal(err, "the service answered 'HTTP/1.1 500 Internal Server Error'");
+	waitpid(pid, &st, 0);
+	/* nobody listens */
+	unlink(path);
+	assert_int_equal(podman_watch_open(p, "/events?stream=true", &w, err, sizeof(err)), -ECONNREFUSED);
+	assert_true(strstr(err, "cannot connect to ") != NULL);
+	assert_true(strstr(err, "No such file or directory") != NULL);
+	podman_close(p);
+	rmdir(dir);
+}
+
 static void test_cni(void **state)
 {
 	(void)state;
@@ -157,6 +196,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uris),
 		cmocka_unit_test(test_request),
+		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_cni),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

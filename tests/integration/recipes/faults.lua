@@ -27,6 +27,25 @@ function MODES.wait_in_job(r)
   h.h1:run({ "sleep", "30" })
 end
 
+-- The test script kills h1's agent while the recipe waits on h2: a
+-- foreground job there (wait_other) or lnst's sleep (sleep_other). The
+-- death must end the wait at once, not when it is over.
+function MODES.wait_other(r)
+  local h = r.hosts
+  h.h1.eth0:ip_add("198.51.100.1/24")
+  h.h3:run({ "sleep", "1000" }, { bg = true })
+  publish(h)
+  h.h2:run({ "sleep", "30" })
+end
+
+function MODES.sleep_other(r)
+  local h = r.hosts
+  h.h1.eth0:ip_add("198.51.100.1/24")
+  h.h2:run({ "sleep", "1000" }, { bg = true })
+  publish(h)
+  r:wait(30)
+end
+
 -- A foreground job longer than the request timeout (--timeout 1) passes:
 -- the agent answers the pings meanwhile.
 function MODES.long_job(r)
@@ -73,8 +92,8 @@ end
 
 return lnst.recipe {
   name = "Faults",
-  params = { mode = p.choice { choices = { "wait_in_job", "long_job", "rpc_stopped", "term_ignored", "netns_gone",
-    "netns_after" },
+  params = { mode = p.choice { choices = { "wait_in_job", "wait_other", "sleep_other", "long_job", "rpc_stopped",
+    "term_ignored", "netns_gone", "netns_after" },
     mandatory = true } },
   hosts = {
     h1 = { eth0 = { network = "n" } },
