@@ -8,9 +8,15 @@
  * certificate check replaces OpenSSL's chain verification as a whole
  * (SSL_CTX_set_cert_verify_callback): a pinned key and valid dates are the
  * only criteria, so a CA, a host name or a system trust store never enter.
+ *
+ * After the handshake, a session with one of the usual TLS 1.3 suites
+ * hands its records to tls_record.c (same wire format, a fraction of
+ * OpenSSL 3.0's per-record cost); the traffic secrets come from the
+ * key-log callback and never leave the process.
  */
 #include "tls.h"
 #include "tls_plugin.h"
+#include "tls_record.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -63,6 +69,9 @@ struct tls_sess {
 	char peer[160];      /* authenticated identity */
 	char refused[640];   /* why we refused the peer (callbacks) */
 	char why[1024];
+	struct tls_record *rec; /* after the handshake, unless OpenSSL keeps the records */
+	unsigned char csecret[EVP_MAX_MD_SIZE], ssecret[EVP_MAX_MD_SIZE]; /* until then */
+	size_t csecret_len, ssecret_len;
 };
 
 static const unsigned char tls13_aes128gcmsha256_id[] = { 0x13, 0x01 };
@@ -384,6 +393,34 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
 	return 1;
 }
 
+/* The application traffic secrets, from lines "LABEL CLIENT_RANDOM SECRET"
+ * (hex); the handshake's own secrets are not kept. */
+static void keylog_cb(const SSL *ssl, const char *line)
+{
+	struct tls_sess *s = SSL_get_app_data(ssl);
+	unsigned char *out;
+	size_t *len;
+	if (!strncmp(line, "CLIENT_TRAFFIC_SECRET_0 ", 24)) {
+		out = s->csecret;
+		len = &s->csecret_len;
+	} else if (!strncmp(line, "SERVER_TRAFFIC_SECRET_0 ", 24)) {
+		out = s->ssecret;
+		len = &s->ssecret_len;
+	} else {
+		return;
+	}
+	const char *h = strchr(line + 24, ' ');
+	size_t n = 0;
+	while (h && h[1] && h[2] && n < EVP_MAX_MD_SIZE) {
+		int hi = hexval(h[1]), lo = hexval(h[2]);
+		if (hi < 0 || lo < 0)
+			break;
+		out[n++] = (unsigned char)(hi << 4 | lo);
+		h += 2;
+	}
+	*len = h && !h[1] ? n : 0; /* a line that does not parse to its end is not used */
+}
+
 /* ---- context ------------------------------------------------------------------------ */
 
 static void ossl_ctx_free(struct tls_ctx *t);
@@ -414,9 +451,11 @@ static int ossl_ctx_new(struct tls_ctx **out, const struct tls_conf *conf, int s
 	SSL_CTX_set_num_tickets(t->ssl, 0);
 	SSL_CTX_set_session_cache_mode(t->ssl, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_mode(t->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	/* One read(2) per burst rather than two per record (header, body);
-	 * what it buffers is drained through io_pending (SSL_has_pending). */
-	SSL_CTX_set_read_ahead(t->ssl, 1);
+	/* No read-ahead during the handshake: nothing after the last
+	 * handshake record is read, so the record layer starts with the
+	 * socket (records_take_over). */
+	SSL_CTX_set_read_ahead(t->ssl, 0);
+	SSL_CTX_set_keylog_callback(t->ssl, keylog_cb);
 	SSL_CTX_set_cert_verify_callback(t->ssl, cert_verify_cb, t);
 	if (conf->mode == TLS_PSK) {
 		if (!conf->psk_file) {
@@ -534,11 +573,15 @@ static void ossl_session_free(void *session)
 	struct tls_sess *s = session;
 	if (!s)
 		return;
-	if (s->done) {
-		SSL_shutdown(s->ssl); /* close_notify, if the socket takes it now */
+	if (s->rec) {
+		tls_record_close(s->rec); /* close_notify, if the socket takes it now */
+		tls_record_free(s->rec);
+	} else if (s->done) {
+		SSL_shutdown(s->ssl);
 		ERR_clear_error();
 	}
 	SSL_free(s->ssl);
+	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 }
 
@@ -610,6 +653,60 @@ static void set_why(struct tls_sess *s, const char *stage, int sslerr, int ret)
 		snprintf(s->why, sizeof(s->why), "TLS %s with %s failed: %s", stage, s->peer_name, ossl);
 }
 
+/* After the handshake: tls_record.c takes the records when it knows the
+ * suite, both secrets were logged and OpenSSL holds no record read ahead
+ * (it cannot, without read-ahead); otherwise OpenSSL keeps them, with
+ * read-ahead from now on. Both sides are at sequence 0: no tickets, so
+ * nothing was sent under the application keys yet. */
+static void records_take_over(struct tls_sess *s)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(s->ssl);
+	uint16_t suite = c ? SSL_CIPHER_get_protocol_id(c) : 0;
+	if (tls_record_supported(suite) && s->csecret_len && s->csecret_len == s->ssecret_len &&
+	    !SSL_has_pending(s->ssl)) {
+		const unsigned char *ours = s->t->server ? s->ssecret : s->csecret;
+		const unsigned char *theirs = s->t->server ? s->csecret : s->ssecret;
+		tls_record_new(&s->rec, s->fd, suite, ours, theirs, s->csecret_len);
+		ERR_clear_error();
+	}
+	OPENSSL_cleanse(s->csecret, sizeof(s->csecret));
+	OPENSSL_cleanse(s->ssecret, sizeof(s->ssecret));
+	s->csecret_len = s->ssecret_len = 0;
+	if (s->rec)
+		SSL_free_buffers(s->ssl); /* OpenSSL's record buffers are not used again */
+	else
+		SSL_set_read_ahead(s->ssl, 1);
+}
+
+/* The why of a session that tls_record.c ended, with the same words as
+ * set_why for the alerts a refused certificate brings. */
+static void record_why(struct tls_sess *s)
+{
+	const char *hint = NULL;
+	switch (tls_record_alert(s->rec)) {
+	case 42: /* bad_certificate */
+	case 43: /* unsupported_certificate */
+	case 46: /* certificate_unknown */
+	case 48: /* unknown_ca */
+		hint = "the peer does not trust our certificate (our public key is not pinned there)";
+		break;
+	case 45:
+		hint = "the peer says our certificate has expired";
+		break;
+	case 116:
+		hint = "a certificate was required and none was sent (the sides use different security modes)";
+		break;
+	default:
+		break;
+	}
+	if (hint)
+		snprintf(s->why, sizeof(s->why), "TLS session with %s failed: %s (%s)", s->peer_name, hint,
+			 tls_record_why(s->rec));
+	else
+		snprintf(s->why, sizeof(s->why), "TLS session with %s failed: %s", s->peer_name,
+			 tls_record_why(s->rec));
+}
+
 static int io_handshake(void *ctx, uint32_t *want)
 {
 	struct tls_sess *s = ctx;
@@ -634,6 +731,7 @@ static int io_handshake(void *ctx, uint32_t *want)
 		if (s->t->mode == TLS_PSK && !s->peer[0])
 			snprintf(s->peer, sizeof(s->peer), "%s", s->t->psks[0].identity);
 		s->done = 1;
+		records_take_over(s);
 		return 0;
 	}
 	int e = SSL_get_error(s->ssl, r);
@@ -648,6 +746,14 @@ static int io_handshake(void *ctx, uint32_t *want)
 static ssize_t io_read(void *ctx, void *buf, size_t n, uint32_t *want)
 {
 	struct tls_sess *s = ctx;
+	if (s->rec) {
+		ssize_t r = tls_record_read(s->rec, buf, n, want);
+		if (r == -EPROTO)
+			record_why(s);
+		else if (r < 0 && r != -EAGAIN)
+			snprintf(s->why, sizeof(s->why), "read failed: %s", strerror((int)-r));
+		return r;
+	}
 	/* The error queue is empty here: every failure path clears it. */
 	int r = SSL_read(s->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
 	if (r > 0)
@@ -671,6 +777,22 @@ static ssize_t io_read(void *ctx, void *buf, size_t n, uint32_t *want)
 static ssize_t io_write(void *ctx, const void *buf, size_t n, uint32_t *want)
 {
 	struct tls_sess *s = ctx;
+	if (s->rec) {
+		ssize_t r = tls_record_write(s->rec, buf, n, want);
+		if (r >= 0 || r == -EAGAIN)
+			return r;
+		if (r != -EPROTO) {
+			/* The peer may have said why before it closed (see below). */
+			char one;
+			uint32_t w;
+			if (tls_record_read(s->rec, &one, 1, &w) != -EPROTO) {
+				snprintf(s->why, sizeof(s->why), "write failed: %s", strerror((int)-r));
+				return r;
+			}
+		}
+		record_why(s);
+		return -EPROTO;
+	}
 	int r = SSL_write(s->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
 	if (r > 0)
 		return r;
@@ -699,7 +821,8 @@ static ssize_t io_write(void *ctx, const void *buf, size_t n, uint32_t *want)
 
 static int io_pending(void *ctx)
 {
-	return SSL_has_pending(((struct tls_sess *)ctx)->ssl);
+	struct tls_sess *s = ctx;
+	return s->rec ? tls_record_pending(s->rec) : SSL_has_pending(s->ssl);
 }
 
 static const struct conn_io ossl_io = {
