@@ -356,7 +356,11 @@ function Ctx:require(req)
         if not set[want] then
           local label = what == "kinds" and "device kind" or what == "tools" and "tool" or "link feature"
           local by = what == "tools" and "found on its PATH" or "supported by its kernel"
-          missing[#missing + 1] = string.format("host %s: %s %s not %s", name, label, want, by)
+          -- the agent's probe says why a kind is missing (capabilities.kinds_absent)
+          local why = what == "kinds" and type(h.capabilities.kinds_absent) == "table"
+            and h.capabilities.kinds_absent[want]
+          missing[#missing + 1] = string.format("host %s: %s %s not %s%s", name, label, want, by,
+            why and " (" .. why .. ")" or "")
         end
       end
     end

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "ethtool.h"
 #include "log.h"
@@ -24,6 +25,24 @@ struct ipaddr {
 	int prefixlen;
 	int scope;
 	uint32_t flags;
+};
+
+/* What a device's JSON shows, stats aside, normalized as dev_json shows
+ * it (zero-filled, so memcmp compares it): dev_emit compares this with the
+ * last one sent instead of printing the JSON twice per notification. */
+struct view {
+	char name[IFNAMSIZ];
+	char kind[32];
+	char driver[32];
+	unsigned flags; /* the bits dev_json names */
+	int mtu;
+	uint8_t mac[32];
+	int maclen;
+	int master;
+	int link;
+	const char *operstate;
+	int enabled;
+	int nips;
 };
 
 struct dev {
@@ -43,11 +62,17 @@ struct dev {
 	struct rtnl_link_stats64 stats;
 	struct ipaddr *ips;
 	int nips, capips;
-	char *last; /* JSON without stats, for change detection */
+	struct view *last; /* what the last event showed, for change detection */
+	struct ipaddr *last_ips;
 	struct dev *next;
 	struct dev **pprev; /* the pointer to this one in the list */
 	struct dev *hnext;  /* in its bucket of devdb.hash */
 };
+
+/* The notification socket's receive buffer and the largest notification
+ * read at once. */
+#define EV_RCVBUF (8 << 20)
+#define EV_MSGBUF 65536
 
 /* Devices by ifindex: thousands of them must not make every notification
  * a walk of the whole list. */
@@ -191,19 +216,81 @@ static cJSON *dev_json(const struct dev *d, int with_stats)
 	return o;
 }
 
+#define VIEW_FLAGS                                                                                           \
+	(IFF_UP | IFF_BROADCAST | IFF_LOOPBACK | IFF_POINTOPOINT | IFF_RUNNING | IFF_NOARP | IFF_PROMISC |  \
+	 IFF_ALLMULTI | IFF_MULTICAST | IFF_LOWER_UP | IFF_DORMANT)
+#define VIEW_IP_FLAGS                                                                                        \
+	(IFA_F_TENTATIVE | IFA_F_DADFAILED | IFA_F_DEPRECATED | IFA_F_PERMANENT | IFA_F_NODAD | IFA_F_SECONDARY)
+
+static void view_fill(const struct dev *d, struct view *v)
+{
+	memset(v, 0, sizeof(*v));
+	memcpy(v->name, d->name, strnlen(d->name, sizeof(v->name) - 1));
+	memcpy(v->kind, d->kind, strnlen(d->kind, sizeof(v->kind) - 1));
+	memcpy(v->driver, d->driver, strnlen(d->driver, sizeof(v->driver) - 1));
+	v->flags = d->flags & VIEW_FLAGS;
+	v->mtu = d->mtu;
+	memcpy(v->mac, d->mac, (size_t)d->maclen);
+	v->maclen = d->maclen;
+	v->master = d->master;
+	v->link = d->link;
+	v->operstate = operstate_name(d->operstate);
+	v->enabled = d->enabled;
+	v->nips = d->nips;
+}
+
+/* An address as ip_json shows it (a zero-filled copy). */
+static struct ipaddr ip_view(const struct ipaddr *ip)
+{
+	struct ipaddr v;
+	memset(&v, 0, sizeof(v));
+	v.family = ip->family;
+	memcpy(v.addr, ip->addr, ip->family == AF_INET ? 4 : 16);
+	v.prefixlen = ip->prefixlen;
+	v.scope = ip->scope == RT_SCOPE_UNIVERSE || ip->scope == RT_SCOPE_SITE || ip->scope == RT_SCOPE_LINK ||
+				  ip->scope == RT_SCOPE_HOST
+			  ? ip->scope
+			  : RT_SCOPE_NOWHERE;
+	v.flags = ip->flags & VIEW_IP_FLAGS;
+	return v;
+}
+
+/* Records what d shows now; 1 when that differs from the last record. */
+static int view_update(struct dev *d)
+{
+	struct view v;
+	view_fill(d, &v);
+	int same = d->last && !memcmp(d->last, &v, sizeof(v));
+	for (int i = 0; same && i < d->nips; i++) {
+		struct ipaddr ip = ip_view(&d->ips[i]);
+		same = !memcmp(&d->last_ips[i], &ip, sizeof(ip));
+	}
+	if (same)
+		return 0;
+	struct view *nv = d->last ? d->last : malloc(sizeof(*nv));
+	struct ipaddr *ni = d->nips ? realloc(d->last_ips, sizeof(*ni) * (size_t)d->nips) : d->last_ips;
+	if (!nv || (d->nips && !ni)) {
+		/* no record: the next notification reports the device again */
+		if (nv != d->last)
+			free(nv);
+		free(d->last);
+		d->last = NULL;
+		return 1;
+	}
+	*nv = v;
+	d->last = nv;
+	d->last_ips = ni;
+	for (int i = 0; i < d->nips; i++)
+		ni[i] = ip_view(&d->ips[i]);
+	return 1;
+}
+
 /* Emits dev.created for a new device, dev.changed when its description
  * (stats aside) differs from the last one sent. */
 static void dev_emit(struct devdb *db, struct dev *d, int is_new)
 {
-	cJSON *j = dev_json(d, 0);
-	char *s = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
-	if (!s)
-		return;
-	int same = d->last && strcmp(d->last, s) == 0;
-	free(d->last);
-	d->last = s;
-	if (db->quiet || (same && !is_new) || !db->cb)
+	int changed = view_update(d);
+	if (db->quiet || (!changed && !is_new) || !db->cb)
 		return;
 	cJSON *ev = cJSON_CreateObject();
 	cJSON_AddItemToObject(ev, "dev", dev_json(d, 1));
@@ -214,6 +301,7 @@ static void dev_free(struct dev *d)
 {
 	free(d->ips);
 	free(d->last);
+	free(d->last_ips);
 	free(d);
 }
 
@@ -287,7 +375,7 @@ static void handle_link(struct devdb *db, struct nlmsghdr *h)
 	if (!d->kind[0] && ifi->ifi_type == ARPHRD_LOOPBACK)
 		snprintf(d->kind, sizeof(d->kind), "loopback");
 	if (is_new)
-		ethtool_driver(d->name, d->driver, sizeof(d->driver));
+		ethtool_driver(nl_socket_get_fd(db->sk), d->name, d->driver, sizeof(d->driver));
 	dev_emit(db, d, is_new);
 }
 
@@ -451,7 +539,7 @@ void devdb_sync(struct devdb *db)
 	int n;
 	while ((n = nl_recvmsgs_report(db->ev, db->valid_cb)) > 0)
 		;
-	if (n == -NLE_NOMEM || n == -NLE_MSG_OVERFLOW)
+	if (n == -NLE_NOMEM || n == -NLE_MSG_OVERFLOW || n == -NLE_MSG_TRUNC)
 		resync(db);
 }
 
@@ -488,7 +576,16 @@ int devdb_open(struct devdb **out, struct loop *loop, devdb_event_cb cb, void *u
 	nl_cb_set(db->valid_cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
 	if (nl_connect(db->ev, NETLINK_ROUTE) < 0 || nl_connect(db->sk, NETLINK_ROUTE) < 0)
 		goto fail;
-	nl_socket_set_buffer_size(db->ev, 4 << 20, 0);
+	/* Room for the notifications of thousands of devices deleted at once
+	 * (beyond net.core.rmem_max where the agent may: CAP_NET_ADMIN), so
+	 * that they need no resync. One read per notification: no MSG_PEEK
+	 * for its size first (a notification larger than the buffer is a
+	 * truncation, which resyncs). */
+	nl_socket_set_buffer_size(db->ev, EV_RCVBUF, 0);
+	int rcvbuf = EV_RCVBUF;
+	setsockopt(nl_socket_get_fd(db->ev), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	nl_socket_disable_msg_peek(db->ev);
+	nl_socket_set_msg_buf_size(db->ev, EV_MSGBUF);
 	if (nl_socket_add_memberships(db->ev, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
 				      RTNLGRP_IPV6_IFADDR, 0) < 0)
 		goto fail;
@@ -605,9 +702,11 @@ static struct dev *usable(struct devdb *db, int ifindex, struct devdb_err *e)
 	return d;
 }
 
-static int fail(struct devdb_err *e, const struct dev *d, int err, const char *what)
+/* name: the device's name copied before the request: request() syncs the
+ * database, which frees a device that went away meanwhile. */
+static int fail(struct devdb_err *e, const char *name, int err, const char *what)
 {
-	snprintf(e->msg, sizeof(e->msg), "%s on %s failed: %s", what, d->name, strerror(-err));
+	snprintf(e->msg, sizeof(e->msg), "%s on %s failed: %s", what, name, strerror(-err));
 	return err;
 }
 
@@ -689,6 +788,8 @@ int devdb_ip_add(struct devdb *db, int ifindex, const char *cidr, int nodad, int
 	struct dev *d = usable(db, ifindex, e);
 	if (!d)
 		return -ENODEV;
+	char dname[IFNAMSIZ];
+	snprintf(dname, sizeof(dname), "%s", d->name);
 	struct ipaddr ip;
 	if (parse_cidr(cidr, &ip)) {
 		snprintf(e->msg, sizeof(e->msg), "'%s' is not an IP address with optional /prefix", cidr);
@@ -699,9 +800,9 @@ int devdb_ip_add(struct devdb *db, int ifindex, const char *cidr, int nodad, int
 		return -ENOMEM;
 	int err = request(db, m);
 	if (err)
-		return fail(e, d, err, "adding address");
+		return fail(e, dname, err, "adding address");
 	char what[96];
-	snprintf(what, sizeof(what), "ip_add %s on %s", cidr, d->name);
+	snprintf(what, sizeof(what), "ip_add %s on %s", cidr, dname);
 	if (rec)
 		record(db, undo_ip_del, ifindex, 0, cidr, what);
 	return 0;
@@ -712,6 +813,8 @@ int devdb_ip_del(struct devdb *db, int ifindex, const char *cidr, int rec, struc
 	struct dev *d = usable(db, ifindex, e);
 	if (!d)
 		return -ENODEV;
+	char dname[IFNAMSIZ];
+	snprintf(dname, sizeof(dname), "%s", d->name);
 	struct ipaddr ip;
 	if (parse_cidr(cidr, &ip)) {
 		snprintf(e->msg, sizeof(e->msg), "'%s' is not an IP address with optional /prefix", cidr);
@@ -737,12 +840,12 @@ int devdb_ip_del(struct devdb *db, int ifindex, const char *cidr, int rec, struc
 		return -ENOMEM;
 	int err = request(db, m);
 	if (err)
-		return fail(e, d, err, "removing address");
+		return fail(e, dname, err, "removing address");
 	if (rec) {
 		char full[INET6_ADDRSTRLEN + 8], what[96];
 		inet_ntop(ip.family, ip.addr, full, sizeof(full));
 		snprintf(full + strlen(full), 8, "/%d", ip.prefixlen);
-		snprintf(what, sizeof(what), "ip_del %s on %s", full, d->name);
+		snprintf(what, sizeof(what), "ip_del %s on %s", full, dname);
 		record(db, undo_ip_add, ifindex, nodad, full, what);
 	}
 	return 0;
@@ -796,16 +899,18 @@ int devdb_set_up(struct devdb *db, int ifindex, int up, int rec, struct devdb_er
 	struct dev *d = usable(db, ifindex, e);
 	if (!d)
 		return -ENODEV;
+	char dname[IFNAMSIZ];
+	snprintf(dname, sizeof(dname), "%s", d->name);
 	int was = (d->flags & IFF_UP) != 0;
 	struct nl_msg *m = link_msg(ifindex, up ? IFF_UP : 0, IFF_UP);
 	if (!m)
 		return -ENOMEM;
 	int err = request(db, m);
 	if (err)
-		return fail(e, d, err, up ? "setting link up" : "setting link down");
+		return fail(e, dname, err, up ? "setting link up" : "setting link down");
 	if (rec && was != !!up) {
 		char what[96];
-		snprintf(what, sizeof(what), "%s %s", up ? "up" : "down", d->name);
+		snprintf(what, sizeof(what), "%s %s", up ? "up" : "down", dname);
 		record(db, undo_set_up, ifindex, was, NULL, what);
 	}
 	return 0;
@@ -822,6 +927,8 @@ int devdb_set_mtu(struct devdb *db, int ifindex, int mtu, int rec, struct devdb_
 	struct dev *d = usable(db, ifindex, e);
 	if (!d)
 		return -ENODEV;
+	char dname[IFNAMSIZ];
+	snprintf(dname, sizeof(dname), "%s", d->name);
 	int was = d->mtu;
 	struct nl_msg *m = link_msg(ifindex, 0, 0);
 	if (!m)
@@ -834,11 +941,11 @@ int devdb_set_mtu(struct devdb *db, int ifindex, int mtu, int rec, struct devdb_
 	if (err) {
 		char what[64];
 		snprintf(what, sizeof(what), "setting mtu %d", mtu);
-		return fail(e, d, err, what);
+		return fail(e, dname, err, what);
 	}
 	if (rec && was != mtu) {
 		char what[96];
-		snprintf(what, sizeof(what), "mtu %d on %s", mtu, d->name);
+		snprintf(what, sizeof(what), "mtu %d on %s", mtu, dname);
 		record(db, undo_set_mtu, ifindex, was, NULL, what);
 	}
 	return 0;
@@ -855,6 +962,8 @@ int devdb_set_hwaddr(struct devdb *db, int ifindex, const char *mac, int rec, st
 	struct dev *d = usable(db, ifindex, e);
 	if (!d)
 		return -ENODEV;
+	char dname[IFNAMSIZ];
+	snprintf(dname, sizeof(dname), "%s", d->name);
 	uint8_t bin[6];
 	if (parse_mac(mac, bin)) {
 		snprintf(e->msg, sizeof(e->msg), "'%s' is not a MAC address (aa:bb:cc:dd:ee:ff)", mac);
@@ -871,10 +980,10 @@ int devdb_set_hwaddr(struct devdb *db, int ifindex, const char *mac, int rec, st
 	}
 	int err = request(db, m);
 	if (err)
-		return fail(e, d, err, "setting hwaddr");
+		return fail(e, dname, err, "setting hwaddr");
 	if (rec && strcasecmp(was, mac) != 0) {
 		char what[96];
-		snprintf(what, sizeof(what), "hwaddr %s on %s", mac, d->name);
+		snprintf(what, sizeof(what), "hwaddr %s on %s", mac, dname);
 		record(db, undo_set_hwaddr, ifindex, 0, was, what);
 	}
 	return 0;
@@ -908,7 +1017,7 @@ int devdb_set_name(struct devdb *db, int ifindex, const char *name, int rec, str
 	}
 	int err = request(db, m);
 	if (err)
-		return fail(e, d, err, "renaming");
+		return fail(e, was, err, "renaming");
 	if (rec && strcmp(was, name) != 0) {
 		char what[96];
 		snprintf(what, sizeof(what), "rename %s to %s", was, name);
@@ -922,6 +1031,8 @@ int devdb_link_del(struct devdb *db, int ifindex, struct devdb_err *e)
 	struct dev *d = dev_by_index(db, ifindex);
 	if (!d)
 		return -ENODEV;
+	char dname[IFNAMSIZ];
+	snprintf(dname, sizeof(dname), "%s", d->name);
 	struct nl_msg *m = nlmsg_alloc_simple(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK);
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
 	if (!m || nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0) {
@@ -929,7 +1040,7 @@ int devdb_link_del(struct devdb *db, int ifindex, struct devdb_err *e)
 		return -ENOMEM;
 	}
 	int err = request(db, m);
-	return err ? fail(e, d, err, "deleting link") : 0;
+	return err ? fail(e, dname, err, "deleting link") : 0;
 }
 
 void devdb_expect(struct devdb *db, const char *name, const char *peer)

@@ -132,6 +132,7 @@ static int m_hello(struct agent *a, const cJSON *p, struct rpc_reply *r)
 	cJSON_AddItemToObject(caps, "ethtool", ethtool_capabilities(a));
 	cJSON_AddItemToObject(caps, "kinds", links_kinds(a->links));
 	cJSON_AddItemToObject(caps, "link_features", links_features(a->links));
+	cJSON_AddItemToObject(caps, "kinds_absent", links_kinds_absent(a->links));
 	cJSON_AddItemToObject(o, "devices", devdb_list(a->db));
 	r->result = o;
 	return 0;

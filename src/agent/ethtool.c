@@ -753,24 +753,29 @@ static int features_set(struct ethtool *e, const struct devref *d, const cJSON *
 
 /* ---- ioctl: driver info and statistics -------------------------------------------------------- */
 
-static int eioctl(const char *ifname, void *data)
+static int eioctl_on(int fd, const char *ifname, void *data)
 {
 	struct ifreq ifr = { 0 };
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	ifr.ifr_data = data;
+	return ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+}
+
+static int eioctl(const char *ifname, void *data)
+{
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	int err = ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+	int err = eioctl_on(fd, ifname, data);
 	close(fd);
 	return err;
 }
 
-void ethtool_driver(const char *ifname, char *out, size_t n)
+void ethtool_driver(int fd, const char *ifname, char *out, size_t n)
 {
 	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
 	out[0] = 0;
-	if (eioctl(ifname, &di) == 0)
+	if (eioctl_on(fd, ifname, &di) == 0)
 		snprintf(out, n, "%.*s", (int)sizeof(di.driver), di.driver);
 }
 

@@ -39,8 +39,11 @@ int ethtool_m_set(struct agent *a, const cJSON *p, struct rpc_reply *r);
 cJSON *ethtool_capabilities(struct agent *a);
 /* Records the restore of every supported setting of a device being mapped. */
 void ethtool_snapshot(struct agent *a, int ifindex);
-/* The driver of a device by name (SIOCETHTOOL), "" when it reports none. */
-void ethtool_driver(const char *ifname, char *out, size_t n);
+/* The driver of a device by name (SIOCETHTOOL), "" when it reports none.
+ * fd: a socket of the device's network namespace, of any family (the
+ * ioctl falls through to the device layer), so that devices appearing by
+ * the thousand cost no socket each. */
+void ethtool_driver(int fd, const char *ifname, char *out, size_t n);
 
 /* Kernel feature names an `ethtool -K` short name stands for: a glob
  * pattern, or NULL when name is not a short name. */

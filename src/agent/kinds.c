@@ -48,6 +48,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* ---- the table ------------------------------------------------------------ */
@@ -1686,27 +1687,89 @@ struct nl_msg *kinds_l2tp_session_del_msg(int family, uint32_t tunnel_id, uint32
 
 /* ---- capability probe ----------------------------------------------------------- */
 
-static int probe_send(struct nl_sock *sk, struct nl_msg *m)
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+/* A netlink socket whose errors carry the kernel's explanation. */
+static struct nl_sock *probe_socket(int proto)
 {
-	int err = nl_send_auto(sk, m);
+	struct nl_sock *sk = nl_socket_alloc();
+	if (!sk)
+		return NULL;
+	if ((proto == NETLINK_GENERIC ? genl_connect(sk) : nl_connect(sk, proto)) < 0) {
+		nl_socket_free(sk);
+		return NULL;
+	}
+	int one = 1, fd = nl_socket_get_fd(sk);
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	return sk;
+}
+
+/* Sends m (consumed) and waits for its ACK: 0 or -errno, the kernel's
+ * explanation (extended ACK) in why. */
+static int probe_send(struct nl_sock *sk, struct nl_msg *m, char *why, size_t n)
+{
+	why[0] = 0;
+	struct nlmsghdr *h = nlmsg_hdr(m);
+	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nl_complete_msg(sk, m);
+	uint32_t seq = h->nlmsg_seq;
+	int err = nl_send(sk, m);
 	nlmsg_free(m);
 	if (err < 0)
-		return err;
-	return nl_wait_for_ack(sk);
+		return -EIO;
+	for (;;) {
+		union {
+			struct nlmsghdr h;
+			char b[8192];
+		} buf;
+		ssize_t got = recv(nl_socket_get_fd(sk), buf.b, sizeof(buf), 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -EIO;
+		int len = (int)got;
+		for (struct nlmsghdr *a = &buf.h; nlmsg_ok(a, len); a = nlmsg_next(a, &len)) {
+			if (a->nlmsg_seq != seq || a->nlmsg_type != NLMSG_ERROR)
+				continue;
+			struct nlmsgerr *e = nlmsg_data(a);
+			int off = NLMSG_HDRLEN + (int)NLMSG_ALIGN(sizeof(*e));
+			struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+			if (e->error && (a->nlmsg_flags & NLM_F_ACK_TLVS) && (int)a->nlmsg_len > off &&
+			    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)a + off),
+				      (int)a->nlmsg_len - off, NULL) == 0 &&
+			    tb[NLMSGERR_ATTR_MSG])
+				snprintf(why, n, "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
+					 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+			return e->error > 0 ? -e->error : e->error;
+		}
+	}
+}
+
+/* "<strerror>: <the kernel's explanation>" for a failed probe step. */
+static void probe_why(char *out, size_t n, const char *what, int rc, const char *ext)
+{
+	snprintf(out, n, "%s%s%s%s%s", what, what[0] ? ": " : "", strerror(rc < 0 ? -rc : EIO), ext[0] ? ": " : "",
+		 ext);
 }
 
 /* Creates a device of kind k from json, or with change = 1 changes the
  * existing device `name` of that kind (a feature that fails on a new device
- * costs an unregistration, on an existing one nothing). */
+ * costs an unregistration, on an existing one nothing). 0, or -errno with
+ * why saying what failed. */
 static int probe_newlink(struct nl_sock *sk, const struct kind *k, const char *name, int realdev,
-			 const char *json, int change)
+			 const char *json, int change, char *why, size_t n)
 {
 	struct kreq *r = malloc(sizeof(*r));
-	char err[256], buf[128];
-	int rc = -1;
-	if (!r)
-		return -1;
-	/* "@" in the probe params stands for the probe's veth. */
+	char err[256], buf[128], ext[256] = "";
+	int rc = -EINVAL;
+	if (!r) {
+		snprintf(why, n, "out of memory");
+		return -ENOMEM;
+	}
+	/* "@" in the probe params stands for the parent device. */
 	const char *at = strchr(json, '@');
 	if (at)
 		snprintf(buf, sizeof(buf), "%.*s%d%s", (int)(at - json - 1), json, realdev, at + 2);
@@ -1714,67 +1777,99 @@ static int probe_newlink(struct nl_sock *sk, const struct kind *k, const char *n
 		snprintf(buf, sizeof(buf), "%s", json);
 	cJSON *params = cJSON_Parse(buf);
 	struct nl_msg *m = NULL;
-	if (params && kinds_parse(k, name, params, r, err, sizeof(err)) == 0 && kinds_newlink(r, &m) == 0) {
+	if (!params) {
+		snprintf(why, n, "the probe's parameters %s are not JSON", buf);
+	} else if ((rc = kinds_parse(k, name, params, r, err, sizeof(err)))) {
+		snprintf(why, n, "the probe's parameters were refused: %s", err);
+	} else if ((rc = kinds_newlink(r, &m))) {
+		probe_why(why, n, "building the RTM_NEWLINK failed", rc, "");
+	} else {
 		if (change)
 			nlmsg_hdr(m)->nlmsg_flags &= (uint16_t)~(NLM_F_CREATE | NLM_F_EXCL);
-		rc = probe_send(sk, m);
+		if ((rc = probe_send(sk, m, ext, sizeof(ext))))
+			probe_why(why, n, "", rc, ext);
 	}
 	cJSON_Delete(params);
 	free(r);
 	return rc;
 }
 
-static int probe_rawkind(struct nl_sock *sk, const char *ifkind, const char *name)
+static int probe_rawkind(struct nl_sock *sk, const char *ifkind, const char *name, char *why, size_t n)
 {
 	struct rtnl_link *l = rtnl_link_alloc();
 	struct nl_msg *m = NULL;
-	int rc = -1;
-	if (!l)
-		return -1;
+	char ext[256] = "";
+	int rc = -ENOMEM;
+	if (!l) {
+		snprintf(why, n, "out of memory");
+		return rc;
+	}
 	rtnl_link_set_name(l, name);
 	if (rtnl_link_set_type(l, ifkind) == 0 && rtnl_link_build_add_request(l, NLM_F_CREATE | NLM_F_EXCL, &m) == 0)
-		rc = probe_send(sk, m);
+		rc = probe_send(sk, m, ext, sizeof(ext));
+	probe_why(why, n, "", rc, ext);
 	rtnl_link_put(l);
 	return rc;
 }
 
 /* The tun driver answers TUNGETFEATURES without creating a device (one
  * created and closed would wait for an RCU grace period, ~20 ms here). */
-static int probe_tun(short flags)
+static int probe_tun(short flags, char *why, size_t n)
 {
 	unsigned int features = 0;
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		probe_why(why, n, "/dev/net/tun", -errno, "");
 		return -1;
+	}
 	int rc = ioctl(fd, TUNGETFEATURES, &features);
+	if (rc < 0)
+		probe_why(why, n, "TUNGETFEATURES", -errno, "");
+	else if (!(features & (unsigned)flags))
+		snprintf(why, n, "the tun driver does not offer %s", flags == IFF_TAP ? "IFF_TAP" : "IFF_TUN");
 	close(fd);
 	return rc == 0 && (features & (unsigned)flags) ? 0 : -1;
 }
 
-static int probe_l2tp(void)
+static int probe_l2tp(char *why, size_t n)
 {
-	struct nl_sock *g = nl_socket_alloc();
+	struct nl_sock *g = probe_socket(NETLINK_GENERIC);
+	struct kreq *r = NULL;
+	cJSON *tp = NULL, *sp = NULL;
+	char err[256], ext[256] = "";
 	int rc = -1, fam;
-	if (!g || genl_connect(g) < 0 || (fam = genl_ctrl_resolve(g, L2TP_GENL_NAME)) < 0)
+	if (!g || (fam = genl_ctrl_resolve(g, L2TP_GENL_NAME)) < 0) {
+		snprintf(why, n, "the %s generic netlink family is not available", L2TP_GENL_NAME);
 		goto out;
-	cJSON *tp = cJSON_Parse("{\"tunnel_id\":1,\"peer_tunnel_id\":1,\"local\":\"127.0.0.1\","
-				"\"remote\":\"127.0.0.1\",\"udp_sport\":1701,\"udp_dport\":1701}");
+	}
+	tp = cJSON_Parse("{\"tunnel_id\":1,\"peer_tunnel_id\":1,\"local\":\"127.0.0.1\","
+			 "\"remote\":\"127.0.0.1\",\"udp_sport\":1701,\"udp_dport\":1701}");
 	struct nl_msg *m = NULL;
 	uint32_t tid;
-	char err[256];
-	int ok = tp && kinds_l2tp_tunnel_msg(tp, fam, &m, &tid, err, sizeof(err)) == 0 && probe_send(g, m) == 0;
-	cJSON_Delete(tp);
-	if (!ok)
+	if (!tp || kinds_l2tp_tunnel_msg(tp, fam, &m, &tid, err, sizeof(err))) {
+		snprintf(why, n, "the probe's tunnel was refused: %s", tp ? err : "out of memory");
 		goto out;
-	cJSON *sp = cJSON_Parse("{\"tunnel_id\":1,\"session_id\":1,\"peer_session_id\":1}");
-	struct kreq *r = malloc(sizeof(*r));
-	if (sp && r && kinds_parse(kinds_find("l2tp"), "p_l2tp", sp, r, err, sizeof(err)) == 0 &&
-	    kinds_l2tp_session_msg(r, fam, &m) == 0)
-		rc = probe_send(g, m);
-	free(r);
-	cJSON_Delete(sp);
+	}
+	if ((rc = probe_send(g, m, ext, sizeof(ext)))) {
+		probe_why(why, n, "creating an L2TP tunnel", rc, ext);
+		goto out;
+	}
+	sp = cJSON_Parse("{\"tunnel_id\":1,\"session_id\":1,\"peer_session_id\":1}");
+	r = malloc(sizeof(*r));
+	rc = -1;
+	if (!sp || !r || kinds_parse(kinds_find("l2tp"), "p_l2tp", sp, r, err, sizeof(err)) ||
+	    kinds_l2tp_session_msg(r, fam, &m)) {
+		snprintf(why, n, "the probe's session was refused");
+		goto out;
+	}
+	if ((rc = probe_send(g, m, ext, sizeof(ext))))
+		probe_why(why, n, "creating an L2TP session", rc, ext);
 out:
-	nl_socket_free(g);
+	free(r);
+	cJSON_Delete(tp);
+	cJSON_Delete(sp);
+	if (g)
+		nl_socket_free(g);
 	return rc;
 }
 
@@ -1796,15 +1891,34 @@ const char *kinds_feature_at(size_t i)
 	return i < kinds_feature_count() ? features[i].name : NULL;
 }
 
+/* A parent for the probe of kind number i: a veth of its own, so that one
+ * kind's device on it (a macvlan's rx handler) cannot make another's
+ * creation fail (macsec and ipvlan then get EBUSY). Its ifindex, or 0 with
+ * why set. */
+static int probe_parent(struct nl_sock *sk, size_t i, char *why, size_t n)
+{
+	char name[IFNAMSIZ], peer[64], ext[256];
+	snprintf(name, sizeof(name), "lnpp%zu", i);
+	snprintf(peer, sizeof(peer), "{\"peer_name\":\"lnpq%zu\"}", i);
+	if (probe_newlink(sk, kinds_find("veth"), name, 0, peer, 0, ext, sizeof(ext))) {
+		snprintf(why, n, "its parent veth could not be created: %s", ext);
+		return 0;
+	}
+	return (int)if_nametoindex(name);
+}
+
+/* Writes the probe's findings to wfd: the kinds it could create, the
+ * features that worked (space-separated lines), then one line
+ * "<kind> <reason>" per kind it could not create, then "end". */
 static void probe_child(int wfd)
 {
-	char out[1024] = "";
+	static char out[8192];
 	size_t o = 0;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (unshare(CLONE_NEWNET) < 0)
 		_exit(1);
-	struct nl_sock *sk = nl_socket_alloc();
-	if (!sk || nl_connect(sk, NETLINK_ROUTE) < 0)
+	struct nl_sock *sk = probe_socket(NETLINK_ROUTE);
+	if (!sk)
 		_exit(1);
 	/* lo up, for the L2TP probe's 127.0.0.1 tunnel. */
 	struct rtnl_link *lo = rtnl_link_alloc(), *chg = rtnl_link_alloc();
@@ -1813,28 +1927,32 @@ static void probe_child(int wfd)
 		rtnl_link_set_flags(chg, IFF_UP);
 		rtnl_link_change(sk, lo, chg, 0);
 	}
-	int realdev = 0;
-	if (probe_newlink(sk, kinds_find("veth"), "lnprobe0", 0, "{}", 0) == 0)
-		realdev = (int)if_nametoindex("lnprobe0");
 	char made[NKINDS] = { 0 };
+	static char why[NKINDS][300];
 	for (size_t i = 0; i < NKINDS; i++) {
 		const struct kind *k = &kinds[i];
 		char name[IFNAMSIZ];
 		int ok;
 		snprintf(name, sizeof(name), "lnp%zu", i);
-		if (strcmp(k->name, "veth") == 0)
-			ok = realdev > 0;
-		else if (k->how == KIND_NEWLINK || k->how == KIND_WIREGUARD)
-			ok = (!strchr(k->probe, '@') || realdev > 0) && probe_newlink(sk, k, name, realdev, k->probe, 0) == 0;
-		else if (k->how == KIND_TEAMD)
-			ok = probe_rawkind(sk, k->ifkind, name) == 0;
-		else if (k->how == KIND_TUN)
-			ok = probe_tun(strcmp(k->name, "tap") == 0 ? IFF_TAP : IFF_TUN) == 0;
-		else
-			ok = probe_l2tp() == 0;
+		why[i][0] = 0;
+		if (k->how == KIND_NEWLINK || k->how == KIND_WIREGUARD) {
+			int parent = strchr(k->probe, '@') ? probe_parent(sk, i, why[i], sizeof(why[i])) : 0;
+			ok = (!strchr(k->probe, '@') || parent > 0) &&
+			     probe_newlink(sk, k, name, parent, k->probe, 0, why[i], sizeof(why[i])) == 0;
+		} else if (k->how == KIND_TEAMD) {
+			ok = probe_rawkind(sk, k->ifkind, name, why[i], sizeof(why[i])) == 0;
+		} else if (k->how == KIND_TUN) {
+			ok = probe_tun(strcmp(k->name, "tap") == 0 ? IFF_TAP : IFF_TUN, why[i], sizeof(why[i])) == 0;
+		} else {
+			ok = probe_l2tp(why[i], sizeof(why[i])) == 0;
+		}
 		made[i] = ok && (k->how == KIND_NEWLINK || k->how == KIND_WIREGUARD);
-		if (ok)
+		if (ok) {
+			why[i][0] = 0;
 			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s", o ? " " : "", k->name);
+		} else if (!why[i][0]) {
+			snprintf(why[i], sizeof(why[i]), "the probe failed");
+		}
 	}
 	/* Features: what some kernels build without (second line). */
 	o += (size_t)snprintf(out + o, sizeof(out) - o, "\n");
@@ -1842,14 +1960,32 @@ static void probe_child(int wfd)
 	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
 		const struct kind *k = kinds_find(features[i].kind);
 		size_t ki = (size_t)(k - kinds);
-		char name[IFNAMSIZ];
+		char name[IFNAMSIZ], fwhy[300];
 		snprintf(name, sizeof(name), "lnp%zu", ki);
-		if (made[ki] && probe_newlink(sk, k, name, realdev, features[i].json, 1) == 0)
+		if (made[ki] && probe_newlink(sk, k, name, 0, features[i].json, 1, fwhy, sizeof(fwhy)) == 0)
 			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s", o > f0 ? " " : "", features[i].name);
 	}
 	o += (size_t)snprintf(out + o, sizeof(out) - o, "\n");
-	if (write(wfd, out, o) < 0)
-		_exit(1);
+	for (size_t i = 0; i < NKINDS && o < sizeof(out); i++) {
+		if (!why[i][0])
+			continue;
+		for (char *c = why[i]; *c; c++)
+			if (*c == '\n' || *c == '\r')
+				*c = ' ';
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s %s\n", kinds[i].name, why[i]);
+	}
+	if (o < sizeof(out))
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "end\n");
+	if (o > sizeof(out) - 1)
+		o = sizeof(out) - 1;
+	for (size_t w = 0; w < o;) {
+		ssize_t n = write(wfd, out + w, o - w);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(1);
+		w += (size_t)n;
+	}
 	_exit(0);
 }
 

@@ -37,7 +37,8 @@
 
 #define KINDS_CACHE_DIR "/run/lnst"
 #define PROBE_WAIT_MS 5000
-#define TEAMD_WAIT_MS 5000
+#define TEAMD_WAIT_S 10 /* teamd to create its device and finish its start (slow under TCG) */
+#define TEAMD_WAIT_MS (TEAMD_WAIT_S * 1000)
 
 /* A group of created devices deleted by one undo step. */
 struct batch {
@@ -71,6 +72,7 @@ struct links {
 	int kinds_state;
 	char kinds[512];
 	char features[256];
+	char absent[4096]; /* "<kind> <why the probe could not create it>\n" lines */
 	char cache_path[128];
 	char cache_key[160];
 	/* created devices, a bit per ifindex: only these may be deleted */
@@ -402,8 +404,8 @@ static void kinds_cache_key(struct links *l)
 		fclose(f);
 	}
 	rel[strcspn(rel, "\n")] = 0;
-	snprintf(l->cache_path, sizeof(l->cache_path), KINDS_CACHE_DIR "/kinds-%s", boot[0] ? boot : "unknown");
-	snprintf(l->cache_key, sizeof(l->cache_key), "lnst-agent %s kernel %s", AGENT_VERSION, rel);
+	snprintf(l->cache_path, sizeof(l->cache_path), KINDS_CACHE_DIR "/kinds2-%s", boot[0] ? boot : "unknown");
+	snprintf(l->cache_key, sizeof(l->cache_key), "lnst-agent %s probe 2 kernel %s", AGENT_VERSION, rel);
 }
 
 static int known_feature(const char *name)
@@ -415,30 +417,42 @@ static int known_feature(const char *name)
 }
 
 /* Keeps only known names, so a damaged cache cannot inject text. Text is
- * the probe's output: kinds on the first line, features on the second. */
+ * the probe's output: kinds on the first line, features on the second,
+ * then "<kind> <reason>" per kind it could not create, then "end". */
 static int kinds_accept(struct links *l, const char *text)
 {
-	char buf[1024];
-	size_t o = 0, f = 0;
+	static char buf[8192];
+	size_t o = 0, f = 0, ab = 0;
 	snprintf(buf, sizeof(buf), "%s", text);
+	char *end = strstr(buf, "\nend\n");
 	char *nl = strchr(buf, '\n');
-	if (!nl)
+	char *nl2 = nl ? strchr(nl + 1, '\n') : NULL;
+	if (!end || !nl2 || nl2 > end + 1)
 		return -EINVAL;
-	*nl = 0;
-	l->kinds[0] = l->features[0] = 0;
+	*nl = *nl2 = end[1] = 0;
+	l->kinds[0] = l->features[0] = l->absent[0] = 0;
 	for (char *s, *tok = strtok_r(buf, " ", &s); tok; tok = strtok_r(NULL, " ", &s))
 		if (kinds_find(tok))
 			o += (size_t)snprintf(l->kinds + o, sizeof(l->kinds) - o, "%s%s", o ? " " : "", tok);
-	for (char *s, *tok = strtok_r(nl + 1, " \n", &s); tok; tok = strtok_r(NULL, " \n", &s))
+	for (char *s, *tok = strtok_r(nl + 1, " ", &s); tok; tok = strtok_r(NULL, " ", &s))
 		if (known_feature(tok))
 			f += (size_t)snprintf(l->features + f, sizeof(l->features) - f, "%s%s", f ? " " : "", tok);
+	for (char *s, *line = strtok_r(nl2 + 1, "\n", &s); line; line = strtok_r(NULL, "\n", &s)) {
+		char *sp = strchr(line, ' ');
+		if (!sp)
+			continue;
+		*sp = 0;
+		if (kinds_find(line) && ab < sizeof(l->absent))
+			ab += (size_t)snprintf(l->absent + ab, sizeof(l->absent) - ab, "%s %s\n", line, sp + 1);
+	}
 	l->kinds_state = 1;
 	return 0;
 }
 
 static int kinds_from_cache(struct links *l)
 {
-	char text[1024], key[200];
+	static char text[8192];
+	char key[200];
 	FILE *f = fopen(l->cache_path, "r");
 	if (!f)
 		return -ENOENT;
@@ -460,7 +474,7 @@ static void kinds_to_cache(struct links *l)
 	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return;
-	int ok = fprintf(f, "%s\n%s\n%s\n", l->cache_key, l->kinds, l->features) > 0;
+	int ok = fprintf(f, "%s\n%s\n%s\n%send\n", l->cache_key, l->kinds, l->features, l->absent) > 0;
 	if (fclose(f) != 0 || !ok || rename(tmp, l->cache_path) != 0)
 		unlink(tmp);
 }
@@ -469,25 +483,29 @@ static void probe_finish(struct links *l, int wait_ms)
 {
 	if (l->probe_fd < 0)
 		return;
-	char buf[1024];
-	size_t got = 0, lines = 0;
+	static char buf[8192];
+	size_t got = 0;
+	int eof = 0;
 	struct pollfd p = { .fd = l->probe_fd, .events = POLLIN };
 	int64_t end = loop_now_ms() + wait_ms;
-	while (got < sizeof(buf) - 1 && lines < 2) {
+	while (got < sizeof(buf) - 1 && !eof) {
 		int64_t left = end - loop_now_ms();
 		if (left < 0 || poll(&p, 1, (int)left) <= 0)
 			break;
 		ssize_t n = read(l->probe_fd, buf + got, sizeof(buf) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;
-		for (ssize_t i = 0; i < n; i++)
-			lines += buf[got + (size_t)i] == '\n';
 		got += (size_t)n;
+		buf[got] = 0;
+		/* the last line, "end", says it is all there */
+		eof = got >= 4 && (got == 4 ? !memcmp(buf, "end\n", 4) : strstr(buf, "\nend\n") != NULL);
 	}
 	buf[got] = 0;
 	close(l->probe_fd);
 	l->probe_fd = -1;
-	if (lines == 2 && kinds_accept(l, buf) == 0) {
+	if (eof && kinds_accept(l, buf) == 0) {
 		kinds_to_cache(l);
 	} else {
 		l->kinds_state = -1;
@@ -511,6 +529,39 @@ cJSON *links_kinds(struct links *l)
 {
 	probe_finish(l, PROBE_WAIT_MS);
 	return l->kinds_state == 1 ? names_json(l->kinds) : cJSON_CreateNull();
+}
+
+/* The probe's reason for kind k, "" when it has none. */
+static const char *absent_reason(struct links *l, const char *kind, char *out, size_t n)
+{
+	size_t kl = strlen(kind);
+	out[0] = 0;
+	for (const char *line = l->absent; *line;) {
+		const char *eol = strchr(line, '\n');
+		if (!eol)
+			break;
+		if (!strncmp(line, kind, kl) && line[kl] == ' ') {
+			snprintf(out, n, "%.*s", (int)(eol - line - (int)kl - 1), line + kl + 1);
+			break;
+		}
+		line = eol + 1;
+	}
+	return out;
+}
+
+cJSON *links_kinds_absent(struct links *l)
+{
+	probe_finish(l, PROBE_WAIT_MS);
+	if (l->kinds_state != 1)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	for (size_t i = 0; i < kinds_count(); i++) {
+		char why[300];
+		const char *k = kind_name(kinds_at(i));
+		if (absent_reason(l, k, why, sizeof(why))[0])
+			cJSON_AddStringToObject(o, k, why);
+	}
+	return o;
 }
 
 cJSON *links_features(struct links *l)
@@ -673,17 +724,49 @@ static int undo_team(void *ctx, const struct undo_step *s)
 	return 0;
 }
 
+/* teamd's stderr so far into out (its tail when it says more than fits);
+ * sets *ready once it said that its initialisation is done. */
+static void teamd_read_output(int fd, char *out, size_t cap, size_t *got, int *ready)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	while (poll(&p, 1, 0) > 0) {
+		if (*got + 1 >= cap) {
+			memmove(out, out + cap / 2, *got - cap / 2);
+			*got -= cap / 2;
+		}
+		ssize_t r = read(fd, out + *got, cap - 1 - *got);
+		if (r <= 0)
+			break;
+		*got += (size_t)r;
+		out[*got] = 0;
+		if (strstr(out, "successfully started"))
+			*ready = 1;
+	}
+}
+
 /* teamd creates the device and lives for the run, as the agent's child
- * (argv, no shell; dies with the agent). */
+ * (argv, no shell; dies with the agent). The device is ready once teamd
+ * says "<version> successfully started.": before that it has not set the
+ * runner's mode yet, and a port added then makes it fail ("No ports can be
+ * present during mode change") and remove the device. Hosts of one machine
+ * share /run: teamd gets a pid file per network namespace, as two hosts'
+ * teams of the same name would otherwise clash on /run/teamd/NAME.pid. */
 static int team_start(struct links *l, const struct kreq *req, int *ifindex, char *err, size_t n)
 {
-	const char *argv[8];
-	char *config = NULL;
+	const char *argv[10];
+	char *config = NULL, pidfile[128];
 	int ep[2] = { -1, -1 }, rc;
+	struct stat ns;
 	if (!on_path("teamd")) {
 		snprintf(err, n, "team %s: teamd is not installed on this host (it creates team devices)", req->name);
 		return -ENOENT;
 	}
+	if (stat("/proc/thread-self/ns/net", &ns) < 0 || (mkdir("/run/teamd", 0755) < 0 && errno != EEXIST)) {
+		snprintf(err, n, "team %s: cannot prepare teamd's pid file in /run/teamd: %s", req->name,
+			 strerror(errno));
+		return -errno;
+	}
+	snprintf(pidfile, sizeof(pidfile), "/run/teamd/%s.net%lu.pid", req->name, (unsigned long)ns.st_ino);
 	struct team *t = calloc(1, sizeof(*t));
 	if (!t || (rc = kinds_teamd_argv(req, argv, &config)) || pipe2(ep, O_CLOEXEC) < 0) {
 		rc = !t ? -ENOMEM : rc ? rc : -errno;
@@ -691,6 +774,12 @@ static int team_start(struct links *l, const struct kreq *req, int *ifindex, cha
 		free(config);
 		return rc;
 	}
+	size_t argc = 0;
+	while (argv[argc])
+		argc++;
+	argv[argc++] = "-p";
+	argv[argc++] = pidfile;
+	argv[argc] = NULL;
 	pid_t pid = fork();
 	if (pid == 0) {
 		/* what the agent blocks or ignores is not teamd's business */
@@ -721,39 +810,48 @@ static int team_start(struct links *l, const struct kreq *req, int *ifindex, cha
 	*t = (struct team){ .l = l, .pid = pid, .pidfd = (int)syscall(SYS_pidfd_open, pid, 0), .errfd = ep[0] };
 	snprintf(t->name, sizeof(t->name), "%s", req->name);
 	int64_t end = loop_now_ms() + TEAMD_WAIT_MS;
+	char out[1024] = "";
+	size_t got = 0;
+	int ready = 0;
 	*ifindex = 0;
 	for (;;) {
-		devdb_sync(l->a->db);
-		int idx = devdb_find(l->a->db, req->name, NULL);
-		if (idx > 0) {
-			*ifindex = idx;
-			break;
+		teamd_read_output(ep[0], out, sizeof(out), &got, &ready);
+		if (!*ifindex) {
+			devdb_sync(l->a->db);
+			int idx = devdb_find(l->a->db, req->name, NULL);
+			*ifindex = idx > 0 ? idx : 0;
 		}
-		int st;
-		if (waitpid(pid, &st, WNOHANG) == pid || loop_now_ms() > end) {
-			char out[256] = "";
-			size_t got = 0;
-			struct pollfd p = { .fd = ep[0], .events = POLLIN };
-			while (got < sizeof(out) - 1 && poll(&p, 1, 0) > 0) {
-				ssize_t r = read(ep[0], out + got, sizeof(out) - 1 - got);
-				if (r <= 0)
-					break;
-				got += (size_t)r;
-			}
-			out[got] = 0;
-			out[strcspn(out, "\n")] = 0;
+		if (*ifindex && ready)
+			break;
+		int st, gone = waitpid(pid, &st, WNOHANG) == pid;
+		if (gone || loop_now_ms() > end) {
+			teamd_read_output(ep[0], out, sizeof(out), &got, &ready);
+			while (got > 0 && out[got - 1] == '\n')
+				out[--got] = 0;
+			for (char *c = out; *c; c++)
+				if (*c == '\n')
+					*c = '|';
 			kill(pid, SIGKILL);
+			devdb_sync(l->a->db);
+			if (*ifindex && exists(l, *ifindex)) /* killed half-way: teamd cannot remove it */
+				request(l, dellink_msg(*ifindex, 0), NULL, 0);
 			if (t->pidfd >= 0)
 				close(t->pidfd);
 			close(ep[0]);
 			free(t);
-			snprintf(err, n, "team %s: teamd %s%s%s", req->name,
-				 loop_now_ms() > end ? "did not create the device within 5 s" : "exited",
-				 out[0] ? ": " : "", out);
+			if (gone)
+				snprintf(err, n, "team %s: teamd exited%s%s", req->name, out[0] ? ": " : "", out);
+			else
+				snprintf(err, n, "team %s: teamd did not %s within %d s%s%s", req->name,
+					 *ifindex ? "finish its start" : "create the device", TEAMD_WAIT_S,
+					 out[0] ? ": " : "", out);
+			*ifindex = 0;
 			return -EIO;
 		}
 		usleep(10000);
 	}
+	for (char *s, *line = strtok_r(out, "\n", &s); line; line = strtok_r(NULL, "\n", &s))
+		log_debug("teamd %s: %s", req->name, line);
 	t->ifindex = *ifindex;
 	if (loop_add(l->a->loop, ep[0], EPOLLIN, team_output, t) < 0 || PUSH(l->teams, l->nteams, l->capteams, t)) {
 		loop_del(l->a->loop, ep[0]);
@@ -885,7 +983,13 @@ static int create_check(struct links *l, const cJSON *p, struct kreq *req, char 
 		return -EINVAL;
 	}
 	if (!kind_supported(l, k)) {
-		snprintf(err, n, "device kind '%s' is not supported by this host's kernel (it accepts: %.300s)", kname, l->kinds);
+		char why[300];
+		absent_reason(l, kname, why, sizeof(why));
+		char why_part[320] = "";
+		if (why[0])
+			snprintf(why_part, sizeof(why_part), "%s; ", why);
+		snprintf(err, n, "device kind '%s' is not supported by this host's kernel (%.200sit accepts: %.200s)", kname,
+			 why_part, l->kinds);
 		return -EOPNOTSUPP;
 	}
 	char name[IFNAMSIZ];

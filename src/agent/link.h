@@ -38,6 +38,9 @@ void links_close(struct links *l);
 cJSON *links_kinds(struct links *l);
 /* The same for optional link features ("bridge_vlan_filtering"). */
 cJSON *links_features(struct links *l);
+/* {kind: why the probe could not create it} for the kinds it lacks (the
+ * kernel's error and explanation), or JSON null when the probe failed. */
+cJSON *links_kinds_absent(struct links *l);
 /* Completes deferred deletions and sends their replies. */
 void links_flush(struct links *l);
 

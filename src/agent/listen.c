@@ -469,6 +469,7 @@ static void take_charge(struct listener *l, struct visitor *v)
 	time_t now = time(NULL);
 	strftime(l->since, sizeof(l->since), "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
 	conn_move(&a->conn, &v->conn);
+	conn_set_coalesce(&a->conn, 1); /* one write per read of requests */
 	a->conn.on_msg = active_msg;
 	a->conn.on_close = active_close;
 	a->conn.ud = l;

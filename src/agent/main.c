@@ -237,6 +237,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "lnst-agent: fd %d is not a usable socket\n", fd);
 			return 1;
 		}
+		conn_set_coalesce(&a.conn, 1); /* one write per read of requests */
 		a.connected = 1;
 		log_set_sink(on_log, &a);
 		while (!a.quit) {

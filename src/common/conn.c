@@ -40,8 +40,12 @@ static void io_drop(struct conn *c)
 	}
 }
 
+static int write_pending(struct conn *c);
+
 static void finish_close(struct conn *c)
 {
+	if (c->coalesce && !c->io && c->fd >= 0)
+		write_pending(c); /* what a coalesced read answered, as far as it goes */
 	io_drop(c);
 	if (c->fd >= 0) {
 		loop_del(c->loop, c->fd);
@@ -197,6 +201,27 @@ int conn_move(struct conn *dst, struct conn *src)
 	return loop_add(dst->loop, dst->fd, ev, conn_event, dst);
 }
 
+void conn_set_coalesce(struct conn *c, int on)
+{
+	c->coalesce = on;
+}
+
+/* Writes what is queued; what the socket does not take waits for EPOLLOUT.
+ * 0, or -ENOTCONN when the write failed (the connection is then closed). */
+static int flush_queued(struct conn *c)
+{
+	int err = write_pending(c);
+	if (err) {
+		char why[128];
+		snprintf(why, sizeof(why), "write failed: %s", strerror(-err));
+		conn_close(c, why);
+		return -ENOTCONN;
+	}
+	if (c->woff < c->wlen)
+		return loop_mod(c->loop, c->fd, EPOLLIN | EPOLLRDHUP | EPOLLOUT);
+	return 0;
+}
+
 int conn_send_raw(struct conn *c, const char *payload, size_t len)
 {
 	if (c->closed)
@@ -205,6 +230,11 @@ int conn_send_raw(struct conn *c, const char *payload, size_t len)
 		return -EMSGSIZE;
 	uint8_t hdr[FRAME_HDR_LEN];
 	frame_header_put(hdr, (uint32_t)len);
+	if (c->coalesce && c->in_dispatch && !c->io) {
+		if (queue(c, hdr, sizeof(hdr)) || queue(c, payload, len))
+			return -ENOMEM;
+		return c->wlen - c->woff >= CONN_COALESCE_MAX ? flush_queued(c) : 0;
+	}
 	if (c->io) {
 		/* One write per frame keeps a frame in one TLS record. */
 		if (queue(c, hdr, sizeof(hdr)) || queue(c, payload, len))
@@ -396,5 +426,7 @@ static void conn_event(struct loop *l, int fd, uint32_t events, void *ud)
 	c->in_dispatch = 1;
 	int r = dispatch_frames(c);
 	c->in_dispatch = 0;
+	if (c->coalesce && !c->closed && c->woff < c->wlen)
+		flush_queued(c);
 	after_read(c, n, r);
 }

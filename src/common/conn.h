@@ -59,6 +59,7 @@ struct conn {
 	int io_ready;             /* handshake done */
 	uint32_t io_want;         /* what the transport waits for (EPOLLIN/EPOLLOUT/0) */
 	uint32_t events;          /* events watched on fd (transport connections) */
+	int coalesce;             /* conn_set_coalesce */
 };
 
 /* Takes ownership of fd (made non-blocking) and watches it on loop. */
@@ -71,6 +72,13 @@ int conn_set_io(struct conn *c, const struct conn_io *io, void *ctx);
  * on_close and ud are kept, the caller may change them). src is left
  * closed. Never from inside src's own callbacks. 0 or -errno. */
 int conn_move(struct conn *dst, struct conn *src);
+/* With on = 1, frames sent while the frames of one read are handed to
+ * on_msg (replies and the events they cause) are queued and written
+ * together when the read's frames are done, or whenever CONN_COALESCE_MAX
+ * bytes are queued: one write and one wakeup of the peer instead of one
+ * per frame. Plain sockets only (a transport writes per frame). */
+#define CONN_COALESCE_MAX 16384
+void conn_set_coalesce(struct conn *c, int on);
 /* Sends a message and frees it (also on error). 0 or -errno. */
 int conn_send(struct conn *c, cJSON *msg);
 /* Sends an already serialized payload. */

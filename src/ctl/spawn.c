@@ -49,6 +49,13 @@ int spawn_local_agent_async(const char *name, int debug, pid_t *pid, int *fd, in
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		return -errno;
 	}
+	/* Room in the controller's end for a pipelined burst (a thousand
+	 * link.create are ~1 MB of socket buffer, counted per write): with the
+	 * default ~200 KB the sender stalls after ~250 requests, and the agent
+	 * then waits for the controller to be scheduled again. */
+	int sndbuf = 4 << 20;
+	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	/* A pipe reports exec failure (its write end closes on exec). */
 	int st[2];
 	if (pipe2(st, O_CLOEXEC) < 0) {

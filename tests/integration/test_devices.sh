@@ -41,7 +41,7 @@ kind=$(echo "$OUT" | sed -n 's/^unsupported kind tried: //p')
 if [ "$kind" = "none (this kernel accepts every kind)" ]; then
   echo "skipped: the unsupported-kind error (this kernel accepts every kind)"
 else
-  expect_out "^case unsupported: $L:38: host h1: cannot create device 'x' \(.*\): device kind '.*' is not supported by this host's kernel \(it accepts: .*\) \(EOPNOTSUPP\)$"
+  expect_out "^case unsupported: $L:38: host h1: cannot create device 'x' \(.*\): device kind '.*' is not supported by this host's kernel \(.+; it accepts: .*\) \(EOPNOTSUPP\)$"
 fi
 exact "case rollback: $L:44: host h1: cannot create device 't' (tap): tap rbtap: setting master eth0 failed: Operation not supported (EOPNOTSUPP)"
 exact "rbtap gone: true"
