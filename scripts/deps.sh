@@ -8,7 +8,7 @@ libnl-3-dev libnl-route-3-dev libnl-genl-3-dev
 libxml2-dev libxml2-utils libcurl4-openssl-dev libssl-dev libreadline-dev libcmocka-dev
 iproute2 iputils-ping iperf3 tcpdump ethtool nftables procps util-linux tmux mptcpize
 podman runc containernetworking-plugins netavark iptables
-qemu-system-x86 busybox-static xz-utils libteam-utils"
+qemu-system-x86 busybox-static xz-utils libteam-utils xdp-tools perftest ibverbs-providers valgrind"
 
 missing=""
 for p in $PKGS; do

@@ -5,7 +5,10 @@
 # replay suites under them. Arguments go to both ctest runs. Any sanitizer
 # report, from a test binary or from an agent or controller a test started,
 # fails the run: the reports are written to build-asan/sanitizer/ (log_path)
-# and printed at the end.
+# and printed at the end. Last, the agents of a short set of integration
+# tests (one run, jobs, namespace workers, routes, a controller SIGKILL) run
+# under valgrind memcheck, which must report 0 errors and 0 definitely lost
+# bytes (scripts/valgrind-agent.sh; its full set takes 5-13 minutes here).
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/build.sh
@@ -38,4 +41,5 @@ if [ -n "$(ls -A "$reports")" ]; then
 	done
 	rc=1
 fi
+VALGRIND_BUILD=build ./scripts/valgrind-agent.sh '^integration_(hello|jobs|netns|routes)$' || rc=$?
 exit "$rc"

@@ -25,17 +25,25 @@ function M.load_recipe(path)
   return r
 end
 
--- The recipe and its -p parameters; nil, message on errors.
-local function recipe_and_params(opts)
-  local recipe, err = M.load_recipe(opts.recipe)
-  if not recipe then return nil, err end
+-- The values of -p arguments ({ "k=v", ... }) as a table; nil, message on
+-- errors. (tests/fuzz/fuzz_params.c feeds it arbitrary arguments.)
+function M.given_params(texts)
   local given = {}
-  for _, text in ipairs(opts.params or {}) do
+  for _, text in ipairs(texts or {}) do
     local key, value = core.assignment(text)
     if not key then return nil, string.format("-p %s: %s", text, value) end
     if given[key] ~= nil then return nil, string.format("-p %s: parameter '%s' given twice", text, key) end
     given[key] = value
   end
+  return given
+end
+
+-- The recipe and its -p parameters; nil, message on errors.
+local function recipe_and_params(opts)
+  local recipe, err = M.load_recipe(opts.recipe)
+  if not recipe then return nil, err end
+  local given, perr = M.given_params(opts.params)
+  if not given then return nil, perr end
   return recipe, given
 end
 

@@ -33,13 +33,19 @@ local function fmt_number(n)
   return string.format("%.14g", n)
 end
 
-local function quote(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
+-- User text as it may appear in a message: control characters (a newline
+-- would split a one-problem-per-line error), '"' and '\' as escapes.
+local function escape(s)
+  return (s:gsub('[%c"\\]', function(c)
     if c == "\n" then return "\\n" end
     if c == "\t" then return "\\t" end
     if c == '"' or c == "\\" then return "\\" .. c end
     return string.format("\\%03d", c:byte())
-  end) .. '"'
+  end))
+end
+
+local function quote(s)
+  return '"' .. escape(s) .. '"'
 end
 
 -- How a value appears after "got" in a message.
@@ -130,7 +136,7 @@ local function parse_groups(part, v4_ok)
     elseif piece == "" then
       return nil, "empty group"
     else
-      return nil, "bad group '" .. piece .. "'"
+      return nil, "bad group '" .. escape(piece) .. "'"
     end
   end
   return groups
@@ -184,7 +190,7 @@ function M.parse_ip(text)
   if prefix then
     local limit = family == 4 and 32 or 128
     if not prefix:match("^%d%d?%d?$") then
-      return nil, "bad prefix length '" .. prefix .. "'"
+      return nil, "bad prefix length '" .. escape(prefix) .. "'"
     end
     plen = tonumber(prefix)
     if plen > limit then
@@ -465,9 +471,9 @@ kinds.hostname = {
         elseif #label > 63 then
           why = "label longer than 63 characters"
         elseif label:find("[^A-Za-z0-9-]") then
-          why = "label '" .. label .. "' has characters other than letters, digits and '-'"
+          why = "label '" .. escape(label) .. "' has characters other than letters, digits and '-'"
         elseif label:sub(1, 1) == "-" or label:sub(-1) == "-" then
-          why = "label '" .. label .. "' starts or ends with '-'"
+          why = "label '" .. escape(label) .. "' starts or ends with '-'"
         end
         if why then break end
       end

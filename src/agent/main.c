@@ -172,6 +172,7 @@ int main(int argc, char **argv)
 		}
 	}
 	log_init("lnst-agent", debug ? LOG_DEBUG : LOG_INFO);
+	netns_init_self();
 	if (lopt.listen || lopt.config) {
 		if (fd >= 0 || netns_host) {
 			fprintf(stderr, "lnst-agent: --listen/--config do not go with --fd or --netns-host\n");

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -497,6 +498,31 @@ static int create_ns(struct netns *n, struct ns *s, struct rpc_reply *r)
 	return 0;
 }
 
+/* The program workers exec: /proc/self/exe unless netns_init_self named it. */
+static char self_exe[PATH_MAX] = "/proc/self/exe";
+
+void netns_init_self(void)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n <= 0 || path[0] != '/') {
+		log_warn("cannot read /proc/self/exe (%s): namespace workers exec it as it is then",
+			 n < 0 ? strerror(errno) : "not a path");
+		return;
+	}
+	path[n] = 0;
+	/* Natively the link and the file it names are one file: keep exec'ing
+	 * /proc/self/exe, the very image running (even once the file is
+	 * replaced by a rebuild). They differ when a tool runs the agent as
+	 * its client and answers the readlink for it (valgrind: stat is not
+	 * virtualised): then exec the agent by its path. */
+	struct stat self, named;
+	if (stat("/proc/self/exe", &self) == 0 && stat(path, &named) == 0 && self.st_dev == named.st_dev &&
+	    self.st_ino == named.st_ino)
+		return;
+	memcpy(self_exe, path, (size_t)n + 1);
+}
+
 static void child_fail(int stfd, int stage)
 {
 	int e[2] = { stage, errno };
@@ -509,7 +535,7 @@ static int start_worker(struct agent *a, struct ns *s, struct rpc_reply *r)
 {
 	static const char *const stages[] = { "entering the namespace", "making a mount namespace",
 					      "making mounts private", "mounting /sys",
-					      "setting up descriptors", "exec /proc/self/exe" };
+					      "setting up descriptors", "exec" };
 	int sv[2], st[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
@@ -552,7 +578,7 @@ static int start_worker(struct agent *a, struct ns *s, struct rpc_reply *r)
 		    fcntl(4, F_SETFD, FD_CLOEXEC) < 0)
 			child_fail(st[1], 4);
 		close_range(5, ~0U, 0);
-		execv("/proc/self/exe", argv);
+		execv(self_exe, argv);
 		child_fail(4, 5);
 	}
 	int saved = errno;
@@ -573,8 +599,8 @@ static int start_worker(struct agent *a, struct ns *s, struct rpc_reply *r)
 	if (got == sizeof(e)) {
 		waitpid(pid, NULL, 0);
 		close(sv[0]);
-		snprintf(r->err, sizeof(r->err), "netns.add %s: starting its worker: %s failed: %s", s->name,
-			 stages[e[0]], strerror(e[1]));
+		snprintf(r->err, sizeof(r->err), "netns.add %s: starting its worker: %s%s%.200s failed: %s", s->name,
+			 stages[e[0]], e[0] == 5 ? " " : "", e[0] == 5 ? self_exe : "", strerror(e[1]));
 		return -e[1];
 	}
 	s->pid = pid;

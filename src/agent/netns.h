@@ -33,6 +33,13 @@
 
 struct netns;
 
+/* Decides, once at start, the program namespace workers exec:
+ * /proc/self/exe, unless the file it links to is not the image running.
+ * Under valgrind the link names the agent (valgrind answers the readlink)
+ * while exec'ing /proc/self/exe would run valgrind's tool binary: then
+ * workers exec the agent's path. Without this call: /proc/self/exe. */
+void netns_init_self(void);
+
 /* For a request with a netns: forwards it to the worker and replies
  * (returns 1), or returns 0 when the root handles the method itself. */
 int netns_route_request(struct agent *a, const struct msg *m);
