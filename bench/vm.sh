@@ -6,8 +6,10 @@
 #         fabric built, NICs mapped): that line writes the wall clock;
 #   bare: from the exec of qemu-system-x86_64 booting the same kernel and
 #         initramfs on the same virtual hardware (accelerator, memory, CPUs,
-#         virtio-serial and 9p devices) to the first line its /init prints
-#         (lnst_mode=bare: /init prints it and powers off).
+#         virtio-serial and 9p devices) with the same kernel parameters
+#         (but lnst's own lnst_*) to the first line its /init prints
+#         (lnst_mode=bare: /init mounts /proc, /sys and /dev, prints it and
+#         powers off).
 # Alternating, RUNS times each (default 5) after one untimed lnst run (it
 # prepares the kernel and the probe cache); ratio of the medians.
 # Target: <= 1.3.
@@ -48,7 +50,7 @@ bare_once() {
   local t0; t0=$(now_ms)
   qemu-system-x86_64 -nodefaults -no-user-config -display none -machine pc "${A[@]}" -m 512 -smp 2 -no-reboot \
     -nic none -kernel "$kernel" -initrd "$initrd" -serial stdio \
-    -append "console=ttyS0 loglevel=5 panic=-1 oops=panic mitigations=off lnst_mode=bare" \
+    -append "console=ttyS0 loglevel=5 panic=-1 oops=panic mitigations=off acpi=noirq lnst_mode=bare" \
     -device virtio-serial-pci,id=ser -chardev null,id=ch -device virtserialport,bus=ser.0,chardev=ch,name=x \
     -fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
     -device virtio-9p-pci,fsdev=root,mount_tag=hostroot \

@@ -17,9 +17,12 @@
 -- /lib/modules/RELEASE, or RELEASE's tree next to the image.
 --
 -- The initramfs holds busybox, lnst.vminit's /init and the modules that
--- /init loads first (virtio PCI and serial, 9p; bridge and veth),
--- listed level by level (/modules/order: "LEVEL FILE"); it is built once per
--- kernel module tree and cached.
+-- /init loads first (virtio PCI and serial, 9p; bridge and veth) with their
+-- dependencies, in /modules with a modules.dep of their own (the tree's
+-- dependency lists, by file name) and /modules/load, the names /init gives
+-- one busybox modprobe; /lib/modules/RELEASE links to /modules when the
+-- release is known (else /init links it). It is built once per kernel
+-- module tree and cached.
 -- Everything in the cache is made under a lock (concurrent runs wait) and
 -- appears only when complete.
 local vm_core = require "lnst.vm_core"
@@ -29,8 +32,8 @@ local M = {}
 
 -- Drivers the guest's /init loads before anything else (with dependencies):
 -- what it needs to reach the host's root, and the fabric's bridge and veths,
--- which every run needs (from the initramfs they load in parallel with the
--- rest; on demand they would cost a run of the module helper each).
+-- which every run needs (from the initramfs they load in the same modprobe
+-- as the rest; on demand they would cost a run of the module helper each).
 M.EARLY_MODULES = { "virtio_pci", "virtio_console", "9pnet_virtio", "9p", "bridge", "veth" }
 M.BUSYBOX = "/bin/busybox"
 
@@ -112,9 +115,8 @@ local function parse_dep(tree)
 end
 
 -- The modules to load for names, dependencies first (names the tree does
--- not have are taken as built in), and the level of each: 0 needs none of
--- the others, N needs some of level N-1; the modules of one level can load
--- at the same time.
+-- not have are taken as built in): { path =, level =, deps = {paths} }, the
+-- level of each: 0 needs none of the others, N needs some of level N-1.
 function M.closure(tree, names)
   local mods = parse_dep(tree) or {}
   local order, level = {}, {}
@@ -125,7 +127,7 @@ function M.closure(tree, names)
     local l = 0
     for _, dep in ipairs(m.deps) do l = math.max(l, visit(modname(dep)) + 1) end
     level[name] = l
-    order[#order + 1] = { path = m.path, level = l }
+    order[#order + 1] = { path = m.path, level = l, deps = m.deps, name = name }
     return l
   end
   for _, n in ipairs(names) do visit(n) end
@@ -161,36 +163,47 @@ M.find_tree = find_tree
 
 local DECOMPRESS = { xz = "xz -dc", zst = "zstd -dcq", gz = "gzip -dc" }
 
--- The initramfs for a module tree (or none), built once and cached.
-function M.initramfs(cache, tree)
+-- The initramfs for a module tree (or none) of kernel release (if known),
+-- built once and cached.
+function M.initramfs(cache, tree, release)
   local script = require "lnst.vminit"
   local bb = vm_core.stat(M.BUSYBOX)
   if not bb then
     error(string.format("%s is missing: the guest's init needs busybox (apt-get install busybox-static)",
       M.BUSYBOX), 0)
   end
-  local mods = tree and M.closure(tree, M.EARLY_MODULES) or {}
+  -- The key stands for the content: what is in it follows from these (the
+  -- closure is only worked out to build it: parsing modules.dep takes
+  -- longer than the rest of a run's preparation).
   local dep = tree and vm_core.stat(tree .. "/modules.dep")
-  local paths = {}
-  for i, m in ipairs(mods) do paths[i] = m.level .. " " .. m.path end
-  local key = sha256.hex(table.concat({ script, bb.size, bb.mtime, tree or "-", dep and dep.mtime or 0,
-    table.concat(paths, " ") }, "\n")):sub(1, 20)
+  release = release ~= "" and not (release or ""):find("/") and release or nil
+  local key = sha256.hex(table.concat({ "layout 2", script, bb.size, bb.mtime, tree or "-", dep and dep.mtime or 0,
+    table.concat(M.EARLY_MODULES, " "), release or "-" }, "\n")):sub(1, 20)
   local out = cache .. "/initramfs/" .. key .. ".cpio"
   if exists(out) then return out end
   return locked(cache, function()
     if exists(out) then return out end
+    local mods = tree and M.closure(tree, M.EARLY_MODULES) or {}
+    local early = {}
+    for _, n in ipairs(M.EARLY_MODULES) do early[n] = true end
     local stage = out .. ".stage"
     must("rm -rf " .. q(stage) .. " && mkdir -p " .. q(stage .. "/bin") .. " " .. q(stage .. "/dev") .. " "
       .. q(stage .. "/proc") .. " " .. q(stage .. "/sys") .. " " .. q(stage .. "/newroot") .. " "
-      .. q(stage .. "/modules") .. " && cp " .. q(M.BUSYBOX) .. " " .. q(stage .. "/bin/busybox")
+      .. q(stage .. "/modules") .. " " .. q(stage .. "/lib/modules") .. " && cp " .. q(M.BUSYBOX) .. " "
+      .. q(stage .. "/bin/busybox")
       .. " && mknod " .. q(stage .. "/dev/console") .. " c 5 1", "cannot stage the initramfs in " .. stage)
     write_file(stage .. "/init", script)
-    local order = {}
+    if release then
+      must("ln -s /modules " .. q(stage .. "/lib/modules/" .. release), "cannot link the modules in " .. stage)
+    end
+    local function plain_name(rel)
+      return (rel:match("([^/]+)$"):gsub("%.ko%.%w+$", ".ko"))
+    end
+    local dep_lines, load = {}, {}
     for _, mod in ipairs(mods) do
       local rel = mod.path
-      local name = rel:match("([^/]+)$")
-      local comp = name:match("%.ko%.(%w+)$")
-      local plain = name:gsub("%.ko%.%w+$", ".ko")
+      local comp = rel:match("%.ko%.(%w+)$")
+      local plain = plain_name(rel)
       local src, dst = q(tree .. "/" .. rel), q(stage .. "/modules/" .. plain)
       if comp then
         if not DECOMPRESS[comp] then error(string.format("module %s: unknown compression .%s", rel, comp), 0) end
@@ -198,9 +211,13 @@ function M.initramfs(cache, tree)
       else
         must("cp " .. src .. " " .. dst, "cannot copy module " .. rel)
       end
-      order[#order + 1] = mod.level .. " " .. plain
+      local deps = {}
+      for i, d in ipairs(mod.deps) do deps[i] = plain_name(d) end
+      dep_lines[#dep_lines + 1] = plain .. ": " .. table.concat(deps, " ")
+      if early[mod.name] then load[#load + 1] = mod.name end
     end
-    write_file(stage .. "/modules/order", table.concat(order, "\n") .. (#order > 0 and "\n" or ""))
+    write_file(stage .. "/modules/modules.dep", table.concat(dep_lines, "\n") .. (#dep_lines > 0 and "\n" or ""))
+    write_file(stage .. "/modules/load", #load > 0 and table.concat(load, " ") .. "\n" or "")
     must("chmod 755 " .. q(stage .. "/init") .. " && cd " .. q(stage) .. " && find . | "
       .. q(M.BUSYBOX) .. " cpio -o -H newc > " .. q(out .. ".tmp") .. " && mv " .. q(out .. ".tmp") .. " "
       .. q(out) .. " && rm -rf " .. q(stage), "cannot pack the initramfs " .. out)
@@ -372,7 +389,7 @@ function M.prepare(opts)
   else
     k = user_kernel(opts.kernel, opts, cache, notes)
   end
-  k.initrd = M.initramfs(cache, k.modules)
+  k.initrd = M.initramfs(cache, k.modules, k.release)
   k.notes = notes
   return k
 end

@@ -1,7 +1,9 @@
 /* vmguest.c - lnst-vmguest: the guest side of a VM run (docs/vm.md).
  *
  * The guest's init script (lua/lnst/vminit.lua) mounts the host's root over
- * 9p and switch_roots into it with this program as PID 1. It owns the
+ * 9p and switch_roots into it with this program as PID 1, which first makes
+ * that root ready for the agents (vmsetup.h: /proc, /sys, /dev, /run, /tmp,
+ * the run directory, on-demand modules). It owns the
  * guest's end of the one channel to the host (the virtio-serial port named
  * VMGUEST_PORT) and multiplexes it (vmmux.h): channel 0 is a control
  * conversation in the agents' own wire protocol, every other channel is an
@@ -13,14 +15,17 @@
  * or when the host goes away.
  *
  * The agents probe which link kinds the kernel accepts once per boot and
- * cache the answer in /run/lnst/kinds-BOOT_ID (src/agent/link.c); probing
+ * cache the answer in /run/lnst/kinds2-BOOT_ID (src/agent/link.c); probing
  * loads dozens of modules, seconds under TCG. That file is carried across
- * boots of the same kernel: the init puts the copy the host keeps for the
- * kernel in place, and at power-off it goes to the run directory
+ * boots of the same kernel: the setup (vmsetup.c) puts the copy the host
+ * keeps for the kernel in place, and at power-off it goes to the run directory
  * (kinds.cache), from where the host takes it. The agents check its key
  * (agent version, kernel release).
  *
- * Control methods (channel 0): vm.spawn {name, channel, debug} -> {pid};
+ * Control methods (channel 0): vm.spawn {name, channel, debug} -> {pid}
+ * (answered once the agent's exec succeeded; meanwhile the next requests
+ * are served, so agents start side by side and the fabric is wired as
+ * they start);
  * vm.fabric {bridges = [name...], veths = [{name, bridge, channel, peer}]};
  * vm.reap {pid, timeout} -> {status}; vm.end_run (the fabric goes, and /tmp
  * and /run are emptied but for lnst's own files, so that the next run in a
@@ -52,6 +57,7 @@
 #include "msg.h"
 #include "spawn.h"
 #include "vmmux.h"
+#include "vmsetup.h"
 
 #define VMGUEST_PORT "org.lnst.ctl"
 #define MAX_CHILDREN 256
@@ -62,6 +68,15 @@ struct child {
 	char name[64];
 	int exited;
 	int status;
+};
+
+/* A vm.spawn answered once its agent's exec succeeded or failed (the
+ * control conversation goes on meanwhile: the next spawn, the fabric). */
+struct pending_spawn {
+	struct guest *g;
+	int64_t id;
+	pid_t pid;
+	char name[64];
 };
 
 struct reap {
@@ -189,7 +204,7 @@ static int kinds_path(char *out, size_t n)
 	boot[strcspn(boot, "\n")] = 0;
 	if (!boot[0])
 		return -1;
-	snprintf(out, n, "/run/lnst/kinds-%s", boot);
+	snprintf(out, n, VMSETUP_KINDS_PREFIX "%s", boot);
 	return 0;
 }
 
@@ -300,7 +315,27 @@ static void wipe_dir(const char *path, const char *const *keep)
 
 /* ---- control methods ------------------------------------------------------- */
 
-static cJSON *do_spawn(struct guest *g, const cJSON *p, char *err, size_t errlen)
+static void spawn_done(struct loop *l, int fd, uint32_t events, void *ud)
+{
+	(void)events;
+	struct pending_spawn *ps = ud;
+	char err[512];
+	loop_del(l, fd);
+	if (spawn_exec_error(fd, ps->name, err, sizeof(err))) {
+		conn_send(&ps->g->ctl, msg_error(ps->id, "EIO", "%s", err));
+	} else {
+		cJSON *res = cJSON_CreateObject();
+		cJSON_AddNumberToObject(res, "pid", ps->pid);
+		conn_send(&ps->g->ctl, msg_reply(ps->id, res));
+	}
+	close(fd);
+	free(ps);
+}
+
+/* Starts the agent; the answer ({pid}) goes out once its exec succeeded
+ * (spawn_done: *deferred set, NULL returned), without waiting for it here
+ * when the loop can watch for that. */
+static cJSON *do_spawn(struct guest *g, int64_t id, const cJSON *p, int *deferred, char *err, size_t errlen)
 {
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name");
 	const cJSON *ch = cJSON_GetObjectItemCaseSensitive(p, "channel");
@@ -313,10 +348,17 @@ static cJSON *do_spawn(struct guest *g, const cJSON *p, char *err, size_t errlen
 		return NULL;
 	}
 	pid_t pid;
-	int fd;
+	int fd, exec_fd;
 	int debug = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "debug"));
-	if (spawn_local_agent(name->valuestring, debug, &pid, &fd, err, errlen))
+	struct pending_spawn *ps = calloc(1, sizeof(*ps));
+	if (!ps) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
+	}
+	if (spawn_local_agent_async(name->valuestring, debug, &pid, &fd, &exec_fd, err, errlen)) {
+		free(ps);
+		return NULL;
+	}
 	struct child *c = &g->children[g->nchildren++];
 	memset(c, 0, sizeof(*c));
 	c->pid = pid;
@@ -325,9 +367,24 @@ static cJSON *do_spawn(struct guest *g, const cJSON *p, char *err, size_t errlen
 	int e = vmmux_attach(g->mux, c->channel, fd);
 	if (e) {
 		kill(pid, SIGKILL);
+		close(exec_fd);
+		free(ps);
 		snprintf(err, errlen, "host %s: cannot attach channel %u: %s", c->name, c->channel, strerror(-e));
 		return NULL;
 	}
+	ps->g = g;
+	ps->id = id;
+	ps->pid = pid;
+	snprintf(ps->name, sizeof(ps->name), "%s", name->valuestring);
+	if (loop_add(g->loop, exec_fd, EPOLLIN, spawn_done, ps) == 0) {
+		*deferred = 1;
+		return NULL;
+	}
+	free(ps); /* no watch: wait for the exec here */
+	e = spawn_exec_error(exec_fd, name->valuestring, err, errlen);
+	close(exec_fd);
+	if (e)
+		return NULL;
 	cJSON *res = cJSON_CreateObject();
 	cJSON_AddNumberToObject(res, "pid", pid);
 	return res;
@@ -447,7 +504,10 @@ static void on_msg(struct conn *c, struct msg *m, void *ud)
 	cJSON *res = NULL;
 	const char *code = "EINVAL";
 	if (strcmp(m->method, "vm.spawn") == 0) {
-		res = do_spawn(g, m->params, err, sizeof(err));
+		int deferred = 0;
+		res = do_spawn(g, m->id, m->params, &deferred, err, sizeof(err));
+		if (deferred)
+			return;
 	} else if (strcmp(m->method, "vm.fabric") == 0) {
 		res = do_fabric(g, m->params, err, sizeof(err));
 	} else if (strcmp(m->method, "vm.end_run") == 0) {
@@ -603,6 +663,14 @@ int main(int argc, char **argv)
 	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	setenv("HOME", "/root", 0);
 	umask(022);
+	if (getpid() == 1) {
+		char err[512];
+		if (vmsetup_root(err, sizeof(err))) {
+			say("cannot set the guest up: %s", err);
+			poweroff(&g, "setup failed");
+			return 1;
+		}
+	}
 	int cached = kinds_cache(1);
 	char port[300];
 	int fd = open_port(port, sizeof(port));
