@@ -143,9 +143,92 @@ M.DEFS.rr_client = { file = "rr_workload", class = "NeperClient", deps = { "sock
   fixed = { role = "client" }, params = rr_params("client"),
   timeout = function(P) return P.test_length + 40 end }
 
+-- pktgen (upstream PktgenController): one entry of `config` per pktgen
+-- device; each entry is checked here against PKTGEN_DEVICE (and replaced by
+-- its resolved form, device proxies by their names).
+M.PKTGEN_DEVICE = {
+  cpu = p.int { mandatory = true, min = 0, doc = "pktgen thread (kpktgend_CPU)" },
+  src_if = p.str { mandatory = true, doc = "device that sends" },
+  dst_mac = p.str { mandatory = true }, src_mac = p.str { doc = "default: src_if's address" },
+  src_ip = p.ip { mandatory = true }, dst_ip = p.ip { mandatory = true },
+  src_port = PORT, dst_port = PORT,
+  count = p.int { default = 0, min = 0, doc = "0: no limit" },
+  pkt_size = p.int { default = 60, min = 14 },
+  burst = p.int { default = 8, min = 1 },
+  duration = p.int { default = 60, min = 1 },
+  ratep = p.int { default = -1, doc = "packets/s, -1: unlimited" },
+  flags = p.list { of = p.str {}, default = { "NO_TIMESTAMP", "QUEUE_MAP_CPU" } },
+  vlan_id = p.int { default = 0, min = 0, max = 4095 },
+}
+
+local function pktgen_check(P)
+  local errs, cpus = {}, {}
+  for i, d in ipairs(P.config) do
+    local given = {}
+    for k, v in pairs(d) do
+      given[k] = type(v) == "table" and rawget(v, "ifindex") and rawget(v, "host") and v.name or v
+    end
+    local ok, r = pcall(param.resolve, M.PKTGEN_DEVICE, given)
+    if ok then
+      r.src_ip, r.dst_ip = tostring(r.src_ip):gsub("/%d+$", ""), tostring(r.dst_ip):gsub("/%d+$", "")
+      if (r.src_ip:find(":", 1, true) ~= nil) ~= (r.dst_ip:find(":", 1, true) ~= nil) then
+        errs[#errs + 1] = string.format("config[%d]: src_ip and dst_ip are of different IP versions", i)
+      elseif not r.dst_mac:lower():match("^%x%x:%x%x:%x%x:%x%x:%x%x:%x%x$") then
+        errs[#errs + 1] = string.format("config[%d]: dst_mac '%s' is not a MAC address", i, r.dst_mac)
+      elseif cpus[r.cpu .. "/" .. r.src_if] then
+        errs[#errs + 1] = string.format("config[%d]: a second pktgen device %s@%d", i, r.src_if, r.cpu)
+      end
+      cpus[r.cpu .. "/" .. r.src_if] = true
+      P.config[i] = r
+    else
+      errs[#errs + 1] = string.format("config[%d]: %s", i, (tostring(r):gsub("\n", ", ")))
+    end
+  end
+  if #P.config == 0 then errs[#errs + 1] = "config is empty" end
+  if #errs > 0 then return table.concat(errs, "; ") end
+end
+
+local function pktgen_duration(P)
+  local d = 0
+  for _, c in ipairs(P.config) do d = math.max(d, c.duration) end
+  return d
+end
+
+M.DEFS.pktgen = { file = "pktgen", class = "PktgenController",
+  params = { config = p.list { of = p.dict {}, mandatory = true, doc = "one table per pktgen device" } },
+  check = pktgen_check, timeout = function(P) return pktgen_duration(P) + 30 end }
+
+-- xdp-bench (upstream XDPBench, XDPBenchRedirectCpu): one module file.
+local XDP_MODE = p.choice { choices = { "native", "skb" }, default = "native" }
+M.DEFS.xdp_bench = { file = "xdp_bench", class = "XDPBench", tools = { "xdp-bench" }, ready = true,
+  fixed = { role = "bench" },
+  params = {
+    command = p.choice { mandatory = true,
+      choices = { "pass", "drop", "tx", "redirect", "redirect-map", "redirect-multi" } },
+    interface = p.str { mandatory = true }, interface2 = p.str { doc = "redirect target" },
+    interval = p.int { default = 1, min = 1 }, duration = p.int { default = 60, min = 1 },
+    xdp_mode = XDP_MODE,
+    load_mode = p.choice { choices = { "dpa", "load-bytes" } },
+    packet_operation = p.choice { choices = { "no-touch", "read-data", "parse-ip", "swap-macs" } },
+    remote_action = p.choice { choices = { "disabled", "drop", "pass", "redirect" } },
+    redirect_device = p.str {}, qsize = p.int { min = 1 },
+  },
+  timeout = function(P) return P.duration + 30 end }
+M.DEFS.xdp_bench_redirect_cpu = { file = "xdp_bench", class = "XDPBenchRedirectCpu", tools = { "xdp-bench" },
+  ready = true, fixed = { role = "redirect_cpu", command = "redirect-cpu", extended = true },
+  params = {
+    interface = p.str { mandatory = true },
+    cpus = p.list { of = p.int { min = 0 }, mandatory = true, doc = "cpumap CPUs (-c)" },
+    program = p.str { default = "l4-dport", doc = "-p" }, remote_action = p.str { default = "drop", doc = "-r" },
+    qsize = p.int { default = 512, min = 1 }, xdp_mode = XDP_MODE,
+    interval = p.int { default = 1, min = 1 }, duration = p.int { default = 60, min = 1 },
+  },
+  check = function(P) if #P.cpus == 0 then return "cpus is empty" end end,
+  timeout = function(P) return P.duration + 30 end }
+
 -- Every library module file, asked about in one module.missing per host.
 M.LIBRARY = { "cpu_stat_monitor", "iface_stats_monitor", "iperf", "long_lived_connections", "packet_assert",
-  "ping", "rr_workload", "sock" }
+  "ping", "pktgen", "rr_workload", "sock", "xdp_bench" }
 
 -- ---------------------------------------------------------------- sources
 
@@ -194,11 +277,18 @@ function M.is_spec(x)
   return getmetatable(x) == Spec
 end
 
-local function show(v)
+local function show(v, depth)
+  depth = depth or 0
   if type(v) == "string" then return v end
-  if type(v) == "table" then
+  if type(v) == "table" and rawget(v, "ifindex") and rawget(v, "host") then return tostring(v.name) end
+  if type(v) == "table" and depth < 4 then
     local parts = {}
-    for i, x in ipairs(v) do parts[i] = show(x) end
+    for i, x in ipairs(v) do parts[i] = show(x, depth + 1) end
+    if #parts == 0 and next(v) ~= nil then -- a dict (pktgen's config entries)
+      for k, x in pairs(v) do parts[#parts + 1] = tostring(k) .. "=" .. show(x, depth + 1) end
+      table.sort(parts)
+      return "{" .. table.concat(parts, ", ") .. "}"
+    end
     return "[" .. table.concat(parts, ", ") .. "]"
   end
   return tostring(v)
