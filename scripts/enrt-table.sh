@@ -1,15 +1,18 @@
 #!/bin/bash
 # Generates the recipe status table of docs/enrt.md from real runs: every
 # recipes/enrt/*.lua with short parameters (as tests/integration/test_enrt.sh)
-# on netns hosts, and with --vm too when ENRT_VM=1 (docs/vm.md). Prints
-# markdown: recipe, upstream name, what it needs, result per provisioner
-# (PASS/WARNING/SKIPPED with the reason/FAIL).
+# on netns hosts, and with --vm too when ENRT_VM=1 (docs/vm.md); with
+# ENRT_VM=skipped only the recipes SKIPPED on netns run under --vm (the
+# others show "not run" there). Prints markdown: recipe, upstream name, what
+# it needs, result per provisioner (PASS/WARNING/SKIPPED with the
+# reason/FAIL).
 #   LNST=build/lnst scripts/enrt-table.sh > /tmp/table.md
+#   ENRT_VM=skipped LNST=build/lnst scripts/enrt-table.sh > /tmp/table.md
 set -u
 cd "$(dirname "$0")/.."
 LNST=${LNST:-build/lnst}
 provs=(netns)
-[ "${ENRT_VM:-0}" = 1 ] && provs+=(vm)
+case "${ENRT_VM:-0}" in 1|skipped) provs+=(vm) ;; esac
 
 run_one() { # FILE PROVISIONER -> status text
   local f=$1 prov=$2 name args=() out rc overall
@@ -22,6 +25,8 @@ run_one() { # FILE PROVISIONER -> status text
          ct_fulltable_insertion_rate) args+=(-p long_lived_conns=1000 -p long_lived_conns_per_ip=500) ;;
          short_lived_connections) args+=(-p "perf_tests=[tcp_rr,tcp_crr]" -p "perf_msg_sizes=[1000]") ;;
          mptcp) args+=(-p "perf_tests=[mptcp_stream]") ;;
+         l2tp_tunnel) args+=(-p "perf_tests=[tcp_stream]" -p l2tp_encapsulation=udp) ;;
+         software_rdma) args+=(-p software_rdma_type=rxe) ;;
          nftables_rule_scale) args+=(-p "perf_tests=[tcp_stream]" -p family=ip -p scale=100
            -p "rule=['jump otherchain','accept']" -p "extras=['chain otherchain { counter; }']") ;;
          *) args+=(-p "perf_tests=[tcp_stream]") ;;
@@ -47,6 +52,14 @@ for f in recipes/enrt/*.lua; do
   upstream=$(echo "$info" | head -1 | awk '{print $1}')
   needs=$(echo "$info" | sed -n 's/^  needs \([a-z_]*\): /\1: /p' | paste -sd ';' | sed 's/;/; /g')
   printf '| %s | %s | %s |' "$(basename "$f" .lua)" "$upstream" "${needs:--}"
-  for p in "${provs[@]}"; do printf ' %s |' "$(run_one "$f" "$p")"; done
+  prev=
+  for p in "${provs[@]}"; do
+    if [ "$p" = vm ] && [ "${ENRT_VM:-0}" = skipped ] && [ "${prev%%:*}" != SKIPPED ]; then
+      prev="not run"
+    else
+      prev=$(run_one "$f" "$p")
+    fi
+    printf ' %s |' "$prev"
+  done
   echo
 done

@@ -3,35 +3,9 @@
 -- from host1 to host2, whose nftables ruleset makes conntrack track every
 -- connection (the conntrack mixin). Only the generator's transaction rate
 -- is evaluated (the server side of tcp_crr counts nothing upstream).
+-- Built by lnst.enrt.ct.
 --   lnst run recipes/enrt/ct_insertion_rate_nftables.lua -p perf_duration=10
-local enrt = require "lnst.enrt"
-local p = require "lnst.param"
-
-return enrt.recipe {
+return require("lnst.enrt.ct").recipe {
   name = "CTInsertionRateNftables",
   description = "Conntrack entry insertion rate (tcp_crr) against a host tracking every connection",
-  requires = { tools = { "nft" }, features = { "nf_conntrack" } },
-  hosts = {
-    host1 = { eth0 = { network = "net1" } },
-    host2 = { eth0 = { network = "net1" } },
-  },
-  mixins = { "conntrack", "common_hw", "perf_reverse", "drop_caches" },
-  params = {
-    perf_tests = p.list { of = p.choice { choices = { "tcp_crr" } }, default = { "tcp_crr" },
-      doc = "neper workload (upstream: constant tcp_crr)" },
-  },
-  defaults = { net_perf_tool = "neper", perf_msg_sizes = { 1 } },
-  configure = function(r, cfg)
-    local P = r.params
-    for i, h in ipairs { r.hosts.host1, r.hosts.host2 } do
-      cfg:ip_add(h.eth0, enrt.addr(P.net_ipv4, i))
-      cfg:ip_add(h.eth0, enrt.addr(P.net_ipv6, i))
-      h.eth0:up_and_wait()
-    end
-    cfg.pairs = { { r.hosts.host1.eth0, r.hosts.host2.eth0 } }
-    cfg.devs = { r.hosts.host1.eth0, r.hosts.host2.eth0 }
-  end,
-  flow_evaluators = function()
-    return { require("lnst.perf").evaluators.nonzero_flow { metrics = { "generator_results" } } }
-  end,
 }

@@ -2,8 +2,7 @@
 -- (team0, teamd with runner_name); addresses on team0.
 --   lnst run --vm recipes/enrt/double_team.lua -p perf_duration=5
 local enrt = require "lnst.enrt"
-local d = require "lnst.device"
-local p = require "lnst.param"
+local team = require "lnst.enrt.team"
 
 return enrt.recipe {
   name = "DoubleTeam",
@@ -14,20 +13,14 @@ return enrt.recipe {
     host2 = { eth0 = { network = "net1" }, eth1 = { network = "net1" } },
   },
   mixins = { "offload", "common_hw", "perf_reverse", "drop_caches", "perf_tweaks" },
-  params = { runner_name = p.choice { choices = { "activebackup", "roundrobin", "broadcast", "loadbalance", "lacp" },
-    default = "activebackup", doc = "teamd runner (upstream: mandatory)" } },
+  params = team.PARAMS,
   defaults = { offload_combinations = {
     { gro = "on", gso = "on", tso = "on", tx = "on" }, { gro = "off", gso = "on", tso = "on", tx = "on" },
     { gro = "on", gso = "off", tso = "off", tx = "on" }, { gro = "on", gso = "on", tso = "off", tx = "off" } } },
   configure = function(r, cfg)
     local P, teams = r.params, {}
     for i, h in ipairs { r.hosts.host1, r.hosts.host2 } do
-      h.team0 = d.team { config = { runner = { name = P.runner_name } } }
-      for _, s in ipairs { h.eth0, h.eth1 } do
-        s:down()
-        s.master = h.team0
-        s:up()
-      end
+      team.create(h, "team0", { h.eth0, h.eth1 }, P)
       cfg:ip_add(h.team0, enrt.addr(P.net_ipv4, i))
       cfg:ip_add(h.team0, enrt.addr(P.net_ipv6, i))
       h.team0:up_and_wait()

@@ -10,5 +10,8 @@ return tunnel.p2p {
   description = "Geneve tunnel between two hosts",
   requires = { kinds = { "geneve" }, tools = { "tcpdump" } },
   device = function(_, _, _, _, rem) return d.geneve { id = 1234, remote = rem } end,
-  capture = function() return { p_filter = "udp dst port 6081", grep_for = {} } end,
+  capture = function(_, c) -- tcpdump decodes Geneve: the inner echo request, as upstream
+    return { p_filter = "udp dst port 6081",
+      grep_for = { c.ipver == "ipv6" and "ICMP6, echo request" or "ICMP echo request" } }
+  end,
 }

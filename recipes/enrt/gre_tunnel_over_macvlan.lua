@@ -14,6 +14,11 @@ return tunnel.p2p {
   carrier_fn = function(r, cfg)
     local P, out = r.params, {}
     for i, h in ipairs { r.hosts.host1, r.hosts.host2 } do
+      -- eth0 has no address, but with arp_ignore 0 it answers ARP for the
+      -- macvlan's too, with its own MAC: when that answer wins, the peer's
+      -- GRE packets are received by eth0, not the macvlan, and the capture
+      -- on the macvlan sees none of them
+      h:sysctl_set("net.ipv4.conf." .. h.eth0.name .. ".arp_ignore", 1)
       h.eth0:up()
       h.mvlan0 = d.macvlan { realdev = h.eth0, mode = "bridge" }
       cfg:ip_add(h.mvlan0, enrt.addr(P.net_ipv4, i))

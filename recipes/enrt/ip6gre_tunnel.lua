@@ -12,6 +12,6 @@ return tunnel.p2p {
   device = function(_, _, _, loc, rem) return d.ip6gre { ["local"] = loc, remote = rem } end,
   capture = function(_, c)
     local inner = c.ipver == "ipv6" and "ICMP6, echo request" or "ICMP echo request"
-    return { p_filter = "ip6 proto gre", grep_for = { inner } }
+    return { p_filter = tunnel.ip6_proto_filter(47), grep_for = { inner } } -- GRE, encaplimit or not
   end,
 }

@@ -17,7 +17,10 @@ return tunnel.p2p {
     return d.ip6tnl { ["local"] = loc, remote = rem, ttl = 64, mode = r.params.tunnel_mode }
   end,
   capture = function(_, c)
-    if c.ipver == "ipv6" then return { p_filter = "ip6 proto 41", grep_for = { "ICMP6, echo request" } } end
-    return { p_filter = "ip6 proto 4", grep_for = { "ICMP echo request" } }
+    -- IPv6 (41) or IPv4 (4) inside, also after the encapsulation limit option
+    if c.ipver == "ipv6" then
+      return { p_filter = tunnel.ip6_proto_filter(41), grep_for = { "ICMP6, echo request" } }
+    end
+    return { p_filter = tunnel.ip6_proto_filter(4), grep_for = { "ICMP echo request" } }
   end,
 }

@@ -4,8 +4,7 @@
 --   lnst run --vm recipes/enrt/team_vs_bond.lua -p perf_duration=5
 local enrt = require "lnst.enrt"
 local bonding = require "lnst.enrt.mixins.bonding"
-local d = require "lnst.device"
-local p = require "lnst.param"
+local team = require "lnst.enrt.team"
 
 return enrt.recipe {
   name = "TeamVsBond",
@@ -16,19 +15,13 @@ return enrt.recipe {
     host2 = { eth0 = { network = "net1" }, eth1 = { network = "net1" } },
   },
   mixins = { "bonding", "offload", "common_hw", "perf_reverse", "drop_caches", "perf_tweaks" },
-  params = { runner_name = p.choice { choices = { "activebackup", "roundrobin", "broadcast", "loadbalance", "lacp" },
-    default = "activebackup", doc = "teamd runner (upstream: mandatory)" } },
+  params = team.PARAMS,
   defaults = { offload_combinations = {
     { gro = "on", gso = "on", tso = "on", tx = "on" }, { gro = "off", gso = "on", tso = "on", tx = "on" },
     { gro = "on", gso = "off", tso = "off", tx = "on" }, { gro = "on", gso = "on", tso = "off", tx = "off" } } },
   configure = function(r, cfg)
     local P, h1, h2 = r.params, r.hosts.host1, r.hosts.host2
-    h1.team0 = d.team { config = { runner = { name = P.runner_name } } }
-    for _, s in ipairs { h1.eth0, h1.eth1 } do
-      s:down()
-      s.master = h1.team0
-      s:up()
-    end
+    team.create(h1, "team0", { h1.eth0, h1.eth1 }, P)
     local b = bonding.create(h2, "bond0", { h2.eth0, h2.eth1 }, P)
     for i, dev in ipairs { h1.team0, b } do
       cfg:ip_add(dev, enrt.addr(P.net_ipv4, i))

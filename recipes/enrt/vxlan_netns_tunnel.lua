@@ -4,10 +4,10 @@
 -- vxlan device (id 1234, group 239.1.1.1) the tunnel addresses. Pings are
 -- checked by a capture of VXLAN on host2.eth0.
 --   lnst run recipes/enrt/vxlan_netns_tunnel.lua -p perf_duration=5
-local lnst = require "lnst"
 local enrt = require "lnst.enrt"
 local tunnel = require "lnst.enrt.tunnel"
 local d = require "lnst.device"
+local netns_tunnel = require "lnst.enrt.netns_tunnel"
 
 return tunnel.recipe {
   name = "VxlanNetnsTunnel",
@@ -19,26 +19,7 @@ return tunnel.recipe {
   },
   params = tunnel.PARAMS,
   mixins = { "common_hw", "perf_reverse", "drop_caches", "perf_tweaks" },
-  carrier = function(r, cfg)
-    local P, out = r.params, {}
-    for i, h in ipairs { r.hosts.host1, r.hosts.host2 } do
-      h.br0 = d.bridge {}
-      h.eth0.master = h.br0
-      h.eth0:up()
-      h.newns = lnst.netns()
-      local a, b = d.veth_pair { name = "veth0", peer_name = "veth1" }
-      h.veth0 = a
-      h.newns.veth1 = b
-      h.veth0.master = h.br0
-      h.veth0:up()
-      h.br0:up()
-      cfg:ip_add(h.newns.veth1, enrt.addr(P.net_ipv4, i))
-      h.newns.veth1:up_and_wait()
-      out[i] = h.newns.veth1
-    end
-    cfg.devs = { r.hosts.host1.eth0, r.hosts.host2.eth0 }
-    return out[1], out[2]
-  end,
+  carrier = netns_tunnel.carrier("ipv4"),
   tunnel = function(r, cfg, c1, c2)
     local P, out = r.params, {}
     for i, c in ipairs { c1, c2 } do
@@ -50,7 +31,7 @@ return tunnel.recipe {
       ns.vxlan0:up()
       out[i] = ns.vxlan0
     end
-    cfg.capture_dev = function(c) return c.destination == out[1].host and r.hosts.host1.eth0 or r.hosts.host2.eth0 end
+    netns_tunnel.capture_on_eth0(r, cfg, out[1])
     return out[1], out[2]
   end,
   capture = function(_, c)

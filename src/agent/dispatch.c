@@ -111,7 +111,8 @@ static int m_hello(struct agent *a, const cJSON *p, struct rpc_reply *r)
 {
 	(void)p;
 	static const char *tools[] = { "ping", "iperf3", "tcpdump", "tc", "nft", "ethtool",
-				       "ip", "bridge", "teamd", "mptcpize", "neper", "sysctl" };
+				       "ip", "bridge", "teamd", "mptcpize", "neper", "sysctl", "xdp-bench",
+				       "rdma", "ib_send_bw" };
 	struct utsname u;
 	uname(&u);
 	char host[256] = "";

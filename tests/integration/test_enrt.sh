@@ -22,6 +22,8 @@ for f in recipes/enrt/*.lua; do
         ct_fulltable_insertion_rate) args+=(-p long_lived_conns=1000 -p long_lived_conns_per_ip=500) ;;
         short_lived_connections) args+=(-p "perf_tests=[tcp_rr,tcp_crr]" -p "perf_msg_sizes=[1000]") ;;
         mptcp) args+=(-p "perf_tests=[mptcp_stream]") ;;
+        l2tp_tunnel) args+=(-p "perf_tests=[tcp_stream]" -p l2tp_encapsulation=udp) ;;
+        software_rdma) args+=(-p software_rdma_type=rxe) ;;
         nftables_rule_scale) args+=(-p "perf_tests=[tcp_stream]" -p family=ip -p scale=100
           -p "rule=['jump otherchain','accept']" -p "extras=['chain otherchain { counter; }']") ;;
         xdp_*) ;;

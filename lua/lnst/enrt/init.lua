@@ -138,7 +138,9 @@ M.FEATURES = {
       .. "ip xfrm state add src 198.51.100.253 dst 198.51.100.254 proto comp spi 0x79 mode transport "
       .. "comp deflate && ip xfrm state del src 198.51.100.253 dst 198.51.100.254 proto comp spi 0x79" },
   pktgen = { what = "pktgen (/proc/net/pktgen)", cmd = "test -d /proc/net/pktgen" },
-  rxe = { what = "soft RoCE (rdma_rxe)", cmd = "test -d /sys/module/rdma_rxe" },
+  -- rdma_rxe loads on demand (the VM guest's module helper): a probe link on lo says
+  rxe = { what = "soft RoCE (rdma_rxe)", cmd = "test -d /sys/module/rdma_rxe || { n=lnstprobe$$; "
+    .. "rdma link add $n type rxe netdev lo && rdma link delete $n; }" },
   siw = { what = "soft iWARP (siw)", cmd = "test -d /sys/module/siw" },
   l2tp = { what = "L2TP (l2tp_eth, l2tp_netlink)", cmd = "ip l2tp show tunnel" },
   mptcp = { what = "MPTCP", cmd = "test \"$(cat /proc/sys/net/mptcp/enabled)\" = 1" },
@@ -228,6 +230,15 @@ function Config:describe()
   return lines
 end
 
+-- Forgets a device's tracked addresses (a device of one sub-configuration).
+function Config:untrack(dev)
+  if not self.tracked[dev] then return end
+  self.tracked[dev] = nil
+  for i, d in ipairs(self.order) do
+    if d == dev then table.remove(self.order, i) break end
+  end
+end
+
 function Config:note(line)
   self.extra_desc = self.extra_desc or {}
   table.insert(self.extra_desc, line)
@@ -246,6 +257,8 @@ local MIXINS = {
   conntrack = "lnst.enrt.mixins.firewall",
   long_lived = "lnst.enrt.mixins.long_lived",
   bonding = "lnst.enrt.mixins.bonding",
+  ipsec = "lnst.enrt.mixins.ipsec",
+  macsec = "lnst.enrt.mixins.macsec",
 }
 M.MIXIN_NAMES = {}
 for k in pairs(MIXINS) do M.MIXIN_NAMES[#M.MIXIN_NAMES + 1] = k end
@@ -562,7 +575,7 @@ function M.recipe(def)
     test = function(r) return M.run(r, def) end,
   }
   recipe.source = info and info.short_src or recipe.source
-  recipe.enrt = { mixins = def.mixins or {} }
+  recipe.enrt = { mixins = def.mixins or {}, def = def } -- def: for tests/lua/test_enrt_recipes.lua
   return recipe
 end
 
