@@ -86,7 +86,9 @@ static void send_requests(struct fixture *f, int n)
 	char buf[4096];
 	size_t o = 0;
 	for (int i = 1; i <= n; i++) {
-		char *s = cJSON_PrintUnformatted(msg_request(i, "t.echo", NULL, NULL));
+		cJSON *req = msg_request(i, "t.echo", NULL, NULL);
+		char *s = cJSON_PrintUnformatted(req);
+		cJSON_Delete(req);
 		size_t len = strlen(s);
 		frame_header_put((uint8_t *)buf + o, (uint32_t)len);
 		memcpy(buf + o + FRAME_HDR_LEN, s, len);
