@@ -198,13 +198,13 @@ function Flow:start()
 end
 
 -- Waits for a job with a progress tick each second; kills it when it
--- overstays. wait(job, seconds, tick).
-local function wait(job, seconds, tick)
+-- overstays (also used by the rr and XDP measurements).
+function M.wait_job(job, seconds, tick)
   local core = require "lnst.core"
   local deadline = core.now() + seconds
   while not job.finished and core.now() < deadline do
     if job.host.conn:lost() then break end
-    core.poll(math.min(1, deadline - core.now()))
+    core.poll(math.min(1, math.max(0, deadline - core.now())))
     if tick then tick() end
   end
   if not job.finished and not job.host.conn:lost() then
@@ -216,10 +216,10 @@ end
 function Flow:finish(tick)
   for i, f in ipairs(self.flows) do
     local c = self.clients[i]
-    if c then wait(c, f.duration + 2 * f.warmup_duration + 5 + 30, tick) end
+    if c then M.wait_job(c, f.duration + 2 * f.warmup_duration + 5 + 30, tick) end
   end
   for _, s in ipairs(self.servers) do
-    if not s.finished then wait(s, 5, tick) end
+    if not s.finished then M.wait_job(s, 5, tick) end
   end
 end
 

@@ -125,19 +125,7 @@ function Xdp:start()
   end
 end
 
-local function wait(job, seconds, tick)
-  local core = require "lnst.core"
-  local deadline = core.now() + seconds
-  while not job.finished and core.now() < deadline do
-    if job.host.conn:lost() then break end
-    core.poll(math.min(1, math.max(0, deadline - core.now())))
-    if tick then tick() end
-  end
-  if not job.finished and not job.host.conn:lost() then
-    job:kill("KILL")
-    pcall(job.wait, job, 5)
-  end
-end
+local wait = require("lnst.perf.flow").wait_job
 
 function Xdp:finish(tick)
   local f = self.flows[1]
