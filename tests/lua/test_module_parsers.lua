@@ -11,12 +11,7 @@ local pa = require "lnst.tests.packet_assert"
 local cpu = require "lnst.tests.cpu_stat_monitor"
 local rr = require "lnst.tests.rr_workload"
 
-local function data(name)
-  local f = assert(io.open("tests/lua/data/" .. name, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local data = T.data
 
 -- ---------------------------------------------------------------- ping
 

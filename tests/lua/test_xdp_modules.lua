@@ -10,12 +10,7 @@ local xb = require "lnst.tests.xdp_bench"
 local modules = require "lnst.modules"
 local px = require "lnst.perf.xdp"
 
-local function data(name)
-  local f = assert(io.open("tests/lua/data/" .. name, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local data = T.data
 
 local function lines_at(text, t0, step)
   local out, t = {}, t0

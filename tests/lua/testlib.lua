@@ -11,6 +11,14 @@ local M = {}
 
 local tests = {}
 
+-- The content of a recorded output in tests/lua/data/.
+function M.data(name)
+  local f = assert(io.open("tests/lua/data/" .. name, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
 function M.test(name, fn)
   tests[#tests + 1] = { name = name, fn = fn }
 end
