@@ -1,6 +1,6 @@
 #!/bin/bash
 # Generates the recipe status table of docs/enrt.md from real runs: every
-# recipes/enrt/*.lua with short parameters (as tests/integration/test_enrt.sh)
+# recipes/enrt/*.lua with short parameters (scripts/enrt-short-args.sh)
 # on netns hosts, and with --vm too when ENRT_VM=1 (docs/vm.md); with
 # ENRT_VM=skipped only the recipes SKIPPED on netns run under --vm (the
 # others show "not run" there). Prints markdown: recipe, upstream name, what
@@ -11,30 +11,15 @@
 set -u
 cd "$(dirname "$0")/.."
 LNST=${LNST:-build/lnst}
+. scripts/enrt-short-args.sh
 provs=(netns)
 case "${ENRT_VM:-0}" in 1|skipped) provs+=(vm) ;; esac
 
 run_one() { # FILE PROVISIONER -> status text
   local f=$1 prov=$2 name args=() out rc overall
   name=$(basename "$f" .lua)
-  case "$name" in
-    ping_flood) args=(-p count=5 -p interval=0.05) ;;
-    *) args=(-p perf_duration=2 -p perf_iterations=1 -p ping_count=3 -p ping_interval=0.05)
-       case "$name" in # the same per-recipe parameters as tests/integration/test_enrt.sh
-         ct_insertion_rate_nftables|xdp_*) ;;
-         ct_fulltable_insertion_rate) args+=(-p long_lived_conns=1000 -p long_lived_conns_per_ip=500) ;;
-         short_lived_connections) args+=(-p "perf_tests=[tcp_rr,tcp_crr]" -p "perf_msg_sizes=[1000]") ;;
-         mptcp) args+=(-p "perf_tests=[mptcp_stream]") ;;
-         l2tp_tunnel) args+=(-p "perf_tests=[tcp_stream]" -p l2tp_encapsulation=udp) ;;
-         software_rdma) args+=(-p software_rdma_type=rxe) ;;
-         nftables_rule_scale) args+=(-p "perf_tests=[tcp_stream]" -p family=ip -p scale=100
-           -p "rule=['jump otherchain','accept']" -p "extras=['chain otherchain { counter; }']") ;;
-         *) args+=(-p "perf_tests=[tcp_stream]") ;;
-       esac
-       if "$LNST" list recipes "$f" | grep -q '^    offload_combinations '; then
-         args+=(-p "offload_combinations=[{'gro':'off','gso':'on','tso':'on','tx':'on','rx':'on'}]")
-       fi ;;
-  esac
+  enrt_short_args "$f"
+  args=("${ENRT_ARGS[@]}")
   [ "$prov" = vm ] && args=(--vm "${args[@]}")
   out=$(timeout 600 "$LNST" run "$f" "${args[@]}" 2>&1); rc=$?
   overall=$(echo "$out" | sed -n 's/^Overall result of this Run: //p')
