@@ -289,8 +289,10 @@ static int view_update(struct dev *d)
  * (stats aside) differs from the last one sent. */
 static void dev_emit(struct devdb *db, struct dev *d, int is_new)
 {
+	if (db->quiet || !db->cb)
+		return; /* a dump: resync reports what it changed afterwards */
 	int changed = view_update(d);
-	if (db->quiet || (!changed && !is_new) || !db->cb)
+	if (!changed && !is_new)
 		return;
 	cJSON *ev = cJSON_CreateObject();
 	cJSON_AddItemToObject(ev, "dev", dev_json(d, 1));
@@ -530,8 +532,9 @@ static void resync(struct devdb *db)
 	db->quiet = 1;
 	dump(db, RTM_GETADDR);
 	db->quiet = q;
+	/* a device never reported before is new to the controller */
 	for (struct dev *d = db->devs; d; d = d->next)
-		dev_emit(db, d, 0);
+		dev_emit(db, d, d->last == NULL);
 }
 
 void devdb_sync(struct devdb *db)
