@@ -69,10 +69,15 @@ struct dev {
 	struct dev *hnext;  /* in its bucket of devdb.hash */
 };
 
-/* The notification socket's receive buffer and the largest notification
- * read at once. */
+/* The notification socket's receive buffer, the largest notification and
+ * how many notifications one system call reads. */
 #define EV_RCVBUF (8 << 20)
 #define EV_MSGBUF 65536
+#define EV_BATCH 16
+
+/* Drivers by link kind: a kind is one driver's rtnl_link_ops, so the
+ * driver ethtool names is the same for every device of that kind. */
+#define DRIVER_CACHE 32
 
 /* Devices by ifindex: thousands of them must not make every notification
  * a walk of the whole list. */
@@ -82,7 +87,11 @@ struct devdb {
 	struct loop *loop;
 	struct nl_sock *ev; /* notifications */
 	struct nl_sock *sk; /* requests and dumps */
-	struct nl_cb *valid_cb;
+	char *evbuf;        /* EV_BATCH buffers of EV_MSGBUF bytes */
+	struct {
+		char kind[32], driver[32];
+	} drivers[DRIVER_CACHE];
+	int ndrivers;
 	devdb_event_cb cb;
 	void *ud;
 	struct dev *devs;
@@ -309,6 +318,23 @@ static void dev_free(struct dev *d)
 
 /* ---- notification parsing ---------------------------------------------- */
 
+/* Fills d->driver: from the cache when another device of its kind was
+ * asked before, otherwise from ethtool. */
+static void driver_find(struct devdb *db, struct dev *d)
+{
+	for (int i = 0; d->kind[0] && i < db->ndrivers; i++)
+		if (!strcmp(db->drivers[i].kind, d->kind)) {
+			memcpy(d->driver, db->drivers[i].driver, sizeof(d->driver));
+			return;
+		}
+	ethtool_driver(nl_socket_get_fd(db->sk), d->name, d->driver, sizeof(d->driver));
+	if (d->kind[0] && d->driver[0] && db->ndrivers < DRIVER_CACHE) {
+		memcpy(db->drivers[db->ndrivers].kind, d->kind, sizeof(d->kind));
+		memcpy(db->drivers[db->ndrivers].driver, d->driver, sizeof(d->driver));
+		db->ndrivers++;
+	}
+}
+
 static void handle_link(struct devdb *db, struct nlmsghdr *h)
 {
 	struct ifinfomsg *ifi = nlmsg_data(h);
@@ -377,7 +403,7 @@ static void handle_link(struct devdb *db, struct nlmsghdr *h)
 	if (!d->kind[0] && ifi->ifi_type == ARPHRD_LOOPBACK)
 		snprintf(d->kind, sizeof(d->kind), "loopback");
 	if (is_new)
-		ethtool_driver(nl_socket_get_fd(db->sk), d->name, d->driver, sizeof(d->driver));
+		driver_find(db, d);
 	dev_emit(db, d, is_new);
 }
 
@@ -427,10 +453,8 @@ static void handle_addr(struct devdb *db, struct nlmsghdr *h)
 	dev_emit(db, d, 0);
 }
 
-static int on_valid(struct nl_msg *msg, void *arg)
+static void handle_msg(struct devdb *db, struct nlmsghdr *h)
 {
-	struct devdb *db = arg;
-	struct nlmsghdr *h = nlmsg_hdr(msg);
 	switch (h->nlmsg_type) {
 	case RTM_NEWLINK:
 	case RTM_DELLINK:
@@ -441,6 +465,11 @@ static int on_valid(struct nl_msg *msg, void *arg)
 		handle_addr(db, h);
 		break;
 	}
+}
+
+static int on_valid(struct nl_msg *msg, void *arg)
+{
+	handle_msg(arg, nlmsg_hdr(msg));
 	return NL_OK;
 }
 
@@ -537,20 +566,40 @@ static void resync(struct devdb *db)
 		dev_emit(db, d, d->last == NULL);
 }
 
+/* Reads the notifications queued so far, EV_BATCH per system call. A
+ * notification lost to a full buffer (ENOBUFS) or cut short (MSG_TRUNC)
+ * makes the database re-read everything. */
 void devdb_sync(struct devdb *db)
 {
-	int n;
-	while ((n = nl_recvmsgs_report(db->ev, db->valid_cb)) > 0)
-		;
-	if (n == -NLE_NOMEM || n == -NLE_MSG_OVERFLOW || n == -NLE_MSG_TRUNC)
+	int fd = nl_socket_get_fd(db->ev), lost = 0, n;
+	struct mmsghdr mm[EV_BATCH];
+	struct iovec iov[EV_BATCH];
+	struct sockaddr_nl from[EV_BATCH];
+	do {
+		for (int i = 0; i < EV_BATCH; i++) {
+			iov[i] = (struct iovec){ db->evbuf + (size_t)i * EV_MSGBUF, EV_MSGBUF };
+			mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+							       .msg_iov = &iov[i], .msg_iovlen = 1 } };
+		}
+		n = recvmmsg(fd, mm, EV_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0 && errno != EINTR) {
+			lost |= errno == ENOBUFS;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				lost = 1;
+				continue;
+			}
+			if (from[i].nl_pid != 0)
+				continue; /* only the kernel speaks on these groups */
+			int len = (int)mm[i].msg_len;
+			for (struct nlmsghdr *h = iov[i].iov_base; nlmsg_ok(h, len); h = nlmsg_next(h, &len))
+				handle_msg(db, h);
+		}
+	} while (n < 0 || n == EV_BATCH);
+	if (lost)
 		resync(db);
-}
-
-static int no_seq_check(struct nl_msg *msg, void *arg)
-{
-	(void)msg;
-	(void)arg;
-	return NL_OK;
 }
 
 static void on_event_fd(struct loop *l, int fd, uint32_t events, void *ud)
@@ -571,24 +620,18 @@ int devdb_open(struct devdb **out, struct loop *loop, devdb_event_cb cb, void *u
 	db->ud = ud;
 	db->ev = nl_socket_alloc();
 	db->sk = nl_socket_alloc();
-	db->valid_cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!db->ev || !db->sk || !db->valid_cb)
+	/* Untouched pages of it cost no memory: notifications are small. */
+	db->evbuf = malloc((size_t)EV_BATCH * EV_MSGBUF);
+	if (!db->ev || !db->sk || !db->evbuf)
 		goto fail;
-	nl_cb_set(db->valid_cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, db);
-	/* Notifications carry no sequence numbers of ours. */
-	nl_cb_set(db->valid_cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
 	if (nl_connect(db->ev, NETLINK_ROUTE) < 0 || nl_connect(db->sk, NETLINK_ROUTE) < 0)
 		goto fail;
 	/* Room for the notifications of thousands of devices deleted at once
 	 * (beyond net.core.rmem_max where the agent may: CAP_NET_ADMIN), so
-	 * that they need no resync. One read per notification: no MSG_PEEK
-	 * for its size first (a notification larger than the buffer is a
-	 * truncation, which resyncs). */
+	 * that they need no resync. */
 	nl_socket_set_buffer_size(db->ev, EV_RCVBUF, 0);
 	int rcvbuf = EV_RCVBUF;
 	setsockopt(nl_socket_get_fd(db->ev), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
-	nl_socket_disable_msg_peek(db->ev);
-	nl_socket_set_msg_buf_size(db->ev, EV_MSGBUF);
 	if (nl_socket_add_memberships(db->ev, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
 				      RTNLGRP_IPV6_IFADDR, 0) < 0)
 		goto fail;
@@ -603,8 +646,7 @@ int devdb_open(struct devdb **out, struct loop *loop, devdb_event_cb cb, void *u
 	*out = db;
 	return 0;
 fail:
-	if (db->valid_cb)
-		nl_cb_put(db->valid_cb);
+	free(db->evbuf);
 	nl_socket_free(db->ev);
 	nl_socket_free(db->sk);
 	while (db->devs) {
@@ -621,7 +663,7 @@ void devdb_close(struct devdb *db)
 	if (!db)
 		return;
 	loop_del(db->loop, nl_socket_get_fd(db->ev));
-	nl_cb_put(db->valid_cb);
+	free(db->evbuf);
 	nl_socket_free(db->ev);
 	nl_socket_free(db->sk);
 	while (db->devs) {
