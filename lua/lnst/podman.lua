@@ -158,6 +158,11 @@ function M.options(opts)
   if type(o.podman_uri) ~= "string" or type(o.image) ~= "string" or o.image == "" then
     error("podman: podman_uri and image must be strings", 0)
   end
+  -- a malformed URI is told now, not once the run provisions (opening a
+  -- client only parses it)
+  local opened, client = pcall(pc.client, o.podman_uri, o.timeout)
+  if not opened then error("podman: " .. tostring(client):gsub("^[^:]*:%d+: ", ""), 0) end
+  client:close()
   return o
 end
 
@@ -328,9 +333,13 @@ function P:_create_networks(reqs, names)
     local reqs_ = {}
     for i, label in ipairs(list) do reqs_[i] = { "GET", "/networks/" .. nets[label].name .. "/json" } end
     for i, r in ipairs(self:_batch(reqs_)) do
-      if r.status ~= 200 then
-        error(api_error(self.client, string.format("podman: CNI network %s (%s/%s.conflist)", list[i], dir,
-          nets[list[i]].name), r.status, r.body, r.err), 0)
+      local what = string.format("podman: CNI network %s (%s/%s.conflist)", list[i], dir, nets[list[i]].name)
+      if r.status == 404 then
+        error(string.format("%s: the Podman service at %s does not see it: it reads its CNI configs from "
+          .. "another directory (containers.conf [network] network_config_dir); name that one with "
+          .. "LNST_CNI_DIR=DIR", what, self.podman_uri), 0)
+      elseif r.status ~= 200 then
+        error(api_error(self.client, what, r.status, r.body, r.err), 0)
       end
     end
     return
@@ -875,6 +884,39 @@ function M.remove_containers(client, names, problems, unanswered)
   end
 end
 
+-- Why hosts lost their agents during the run: a container that stopped
+-- (killed, its agent crashed) is told with its exit code and last output,
+-- so the run's record names the container and what happened to it. Podman
+-- learns of an exit a moment after it (its monitor writes the exit file):
+-- a container it still says runs is asked again for up to 3 s.
+function P:_lost_stories(problems)
+  local lost = {}
+  for name, conn in pairs(self.conns) do if conn:lost() then lost[#lost + 1] = name end end
+  if #lost == 0 or not self.client then return end
+  table.sort(lost)
+  local deadline = core.now() + 3
+  while #lost > 0 do
+    local ok, info = pcall(self._inspect, self, lost)
+    if not ok then return end
+    local running = {}
+    for _, hname in ipairs(lost) do
+      local st = info[hname] and info[hname].State
+      if st and st.Status ~= "running" then
+        local sok, story = pcall(self._exit_story, self, hname, st)
+        if sok then
+          problems[#problems + 1] = string.format("host %s (container %s) lost its agent: %s", hname,
+            self.prefix .. hname, story)
+        end
+      elseif st then
+        running[#running + 1] = hname
+      end
+    end
+    lost = running
+    if #lost == 0 or core.now() >= deadline then return end
+    core.sleep(0.1)
+  end
+end
+
 -- Ends the run on every host, removes its containers, networks, conflists,
 -- bridges and run directory. Never raises; returns a list of problems.
 function P:cleanup()
@@ -886,6 +928,7 @@ function P:cleanup()
   -- bye: each agent undoes its changes and (--once) stops
   if self.watch then self.watch:close(); self.watch = nil end
   for _, conn in pairs(self.conns) do conn:critical(false) end
+  self:_lost_stories(problems)
   local ids = {}
   for name, conn in pairs(self.conns) do
     if not conn:lost() then

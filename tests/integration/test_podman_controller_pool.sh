@@ -8,7 +8,9 @@
 . "$(dirname "$0")/podman_lib.sh"
 . "$(dirname "$0")/remote_env.sh"
 set -e
-trap "lab_teardown" EXIT
+BAKED=localhost/lnst-test-controller-pool-$PODMAN_TEST_ID:latest
+SRC=$(mktemp -d)
+trap 'lab_teardown; pod rmi -f "$BAKED" >/dev/null 2>&1; rm -rf "$SRC"' EXIT
 lab_up 2
 "$AGENT" keygen --psk "$LAB/keys/agent.psk" --identity ctl >/dev/null
 cp -p "$LAB/keys/agent.psk" "$LAB/keys/ctl.psk"
@@ -30,6 +32,26 @@ expect_out 'host "host1" uses "machine m1 \(198\.51\.100\.11:9999, pool pool, ps
 expect_out 'PASS .*Job finished: ping -c 2 .* 203\.0\.113\.2 \(exit code 0\)'
 expect_out 'Overall result of this Run: PASS'
 ls "$LAB"/results/HelloWorld-*/result.json >/dev/null || fail "no result.json"
+machines_check
+podman_leak_check
+
+# the pool files copied into the image instead (container_files/controller/pool
+# of the source tree it is built from); only the keys are mounted
+mkdir -p "$SRC/container_files/controller/pool"
+cp -r "$ROOT/recipes" "$SRC/recipes"
+cp "$ROOT/container_files/controller/entrypoint" "$SRC/container_files/controller/"
+cp "$LAB"/pool/*.xml "$SRC/container_files/controller/pool/"
+"$LNST" image build --controller --name "$BAKED" --podman-uri "$PODMAN_URI" --source "$SRC" >/dev/null
+rm -rf "$LAB"/results/*
+set +e
+OUT=$(pod run --rm --network "ns:/run/netns/$NSC" -v "$LAB/keys:/root/.lnst/keys:ro" \
+  -v "$LAB/results:/root/.lnst/results" -e RECIPE=hello_world -e "RECIPE_PARAMS=count=1;net='203.0.113'" \
+  "$BAKED" 2>&1)
+code=$?
+set -e
+[ $code = 0 ] || { echo "$OUT" >&2; fail "the controller container with built-in pool files exited $code"; }
+expect_out 'host "host1" uses "machine m1 \(198\.51\.100\.11:9999, pool pool, psk as .ctl.\)"'
+expect_out 'Overall result of this Run: PASS'
 machines_check
 podman_leak_check
 

@@ -38,13 +38,21 @@ expect_out 'netavark networks'
 podman_leak_check
 
 # one bridge per network: a host on another network is unreachable (cni and
-# netavark; netlink has its own bridges in the fabric)
+# netavark; netlink has its own bridges in the fabric); a network has no
+# addresses and no route out, and carries IPv6
 for b in cni netavark netlink; do
   uri=$PODMAN_URI; [ $b = cni ] && uri=$PODMAN_CNI_URI
   run_lnst 0 run --podman --podman-uri "$uri" --image "$AGENT_IMAGE" --network-backend $b \
     tests/integration/recipes/podman_isolation.lua
   expect_out 'PASS .*Job finished: same network \(exit code 0\)'
   expect_out 'PASS .*Job finished: other network: unreachable \(exit code 1\)'
+  podman_leak_check
+  # no IPAM, internal, IPv6 enabled
+  run_lnst 0 run --podman --podman-uri "$uri" --image "$AGENT_IMAGE" --network-backend $b \
+    tests/integration/recipes/podman_ipv6.lua
+  expect_out 'PASS .*Job finished: no IPAM: no address on eth0 \(exit code 0\)'
+  expect_out 'PASS .*Job finished: internal: no default route \(exit code 0\)'
+  expect_out 'PASS .*Job finished: IPv6 between containers \(exit code 0\)'
   podman_leak_check
 done
 

@@ -98,6 +98,20 @@ expect_out 'Overall result of this Run: PASS'
 remote_check
 podman_leak_check
 
+# the containerized controller with PODMAN_URI=tcp://... (upstream's way):
+# the controller image in the controller's namespace
+set +e
+OUT=$(pod run --rm --network "ns:/run/netns/$C" -e PODMAN_URI=$URI -e IMAGE_NAME="$AGENT_IMAGE" \
+  -e RECIPE=HelloWorldRecipe -e "RECIPE_PARAMS=count=1" -e FORMATTERS=json "$CONTROLLER_IMAGE" 2>&1)
+code=$?
+set -e
+[ $code = 0 ] || { echo "$OUT" >&2; fail "the controller container on $URI exited $code"; }
+expect_out "lnst-controller: recipe HelloWorld \(/usr/share/lnst/recipes/hello_world.lua\), agents: podman at $URI"
+expect_out 'host "host2" uses "podman container lnst-[0-9a-f]{6}-host2 \(image [^ ]+, netavark networks, agent at 203\.0\.113\.1:[0-9]+ over TLS-PSK\)'
+expect_out 'Overall result of this Run: PASS'
+remote_check
+podman_leak_check
+
 for b in cni netlink; do
   run_c 2 run --podman --podman-uri $URI --image "$AGENT_IMAGE" --network-backend $b recipes/hello_world.lua
   expect_out "network backend $b needs the Podman service on this machine \(a unix:// URI\); $URI is remote"

@@ -8,6 +8,13 @@ package.preload["lnst.core"] = function() return { null = {} } end
 package.preload["lnst.podman_core"] = function()
   return {
     URI_DEFAULT = "unix:///run/podman/podman.sock", CNI_DIR = "/etc/cni/net.d",
+    -- the C client parses the URI when it opens (and raises, with a position)
+    client = function(uri)
+      if not (uri:match("^unix:/") or uri:match("^tcp://[^/]+:%d+$")) then
+        error(string.format("Podman URI '%s': give unix:///PATH (the service's socket) or tcp://HOST:PORT", uri))
+      end
+      return { close = function() end }
+    end,
     list_dir = function(dir)
       local p = io.popen("ls -A '" .. dir .. "' 2>/dev/null")
       local out = {}
@@ -34,6 +41,9 @@ T.test("options: defaults and checks", function()
   T.raises(function() podman.options { podman_timeout = 0 } end,
     "podman: podman_timeout must be a number of seconds > 0, not 0")
   T.raises(function() podman.options { image = "" } end, "podman: podman_uri and image must be strings")
+  -- a malformed URI is told by options, without the client's position
+  T.raises(function() podman.options { podman_uri = "http://h:1" } end,
+    "podman: Podman URI 'http://h:1': give unix:///PATH (the service's socket) or tcp://HOST:PORT")
 end)
 
 T.test("cli_options: --podman and its companions", function()
