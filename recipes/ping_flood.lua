@@ -25,6 +25,7 @@ return lnst.recipe {
     interval = p.float { default = 0.2, min = 0.002, doc = "seconds between requests" },
     size = p.int { default = 56, min = 0, max = 65507, doc = "payload bytes" },
     min_rate = p.int { default = 50, min = 0, max = 100, doc = "percent of replies needed to pass" },
+    mtu = p.int { default = 1500, min = 68, max = 65535, doc = "MTU of both NICs" },
     ipv4_1 = p.ip { default = "198.51.100.1/24", family = 4 },
     ipv4_2 = p.ip { default = "198.51.100.2/24", family = 4 },
   },
@@ -36,6 +37,8 @@ return lnst.recipe {
     local h1, h2, P = r.hosts.host1, r.hosts.host2, r.params
     h1.eth0:ip_add(P.ipv4_1)
     h2.eth0:ip_add(P.ipv4_2)
+    h1.eth0.mtu = P.mtu
+    h2.eth0.mtu = P.mtu
     h1.eth0:up_and_wait()
     h2.eth0:up_and_wait()
     local dst = P.ipv4_2:match("^[^/]+")

@@ -125,7 +125,11 @@ int fabric_veth_add(struct fabric *f, const char *name, int master_ifindex, pid_
 	struct ifinfomsg peer = { .ifi_family = AF_UNSPEC };
 	if (!m || nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0)
 		goto nomem;
-	if (nla_put_string(m, IFLA_IFNAME, name) < 0 || nla_put_u32(m, IFLA_MASTER, (uint32_t)master_ifindex) < 0)
+	/* The fabric end takes any frame (the bridge follows its ports'
+	 * smallest MTU): the network is as transparent as a cable, and the
+	 * recipe's NIC MTU alone decides, as on a jumbo-frame switch. */
+	if (nla_put_string(m, IFLA_IFNAME, name) < 0 || nla_put_u32(m, IFLA_MASTER, (uint32_t)master_ifindex) < 0 ||
+	    nla_put_u32(m, IFLA_MTU, 65535) < 0)
 		goto nomem;
 	struct nlattr *info = nla_nest_start(m, IFLA_LINKINFO);
 	if (!info || nla_put_string(m, IFLA_INFO_KIND, "veth") < 0)
