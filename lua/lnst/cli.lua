@@ -107,14 +107,19 @@ end
 function M.repl(opts)
   _G.lnst = require "lnst"
   _G.__lnst_interactive = true
+  for opt, key in pairs { ["--multimatch"] = "multimatch", ["--format"] = "formats", ["--save"] = "save" } do
+    if opts[key] then errln("repl: %s is an option of lnst run only", opt); return 2 end
+  end
   local recipe, given = recipe_and_params(opts)
   if not recipe then errln("%s", given); return 2 end
   local pod, perr = require("lnst.podman").cli_options(opts)
   if not pod then errln("%s", perr); return 2 end
   local vmo, verr = require("lnst.vm").cli_options(opts) -- --vm, --kernel, ... (docs/vm.md)
   if not vmo then errln("%s", verr); return 2 end
+  local colour -- nil: colours when stdout is a terminal (as lnst run)
+  if opts.no_colour then colour = false end
   local ctl = require("lnst.controller").new { debug = opts.debug, level = opts.level,
-    colour = not opts.no_colour and nil or false, pools = opts.pools, config = opts.config,
+    colour = colour, pause_on_fail = opts.pause_on_fail, pools = opts.pools, config = opts.config,
     provisioner = pod.provisioner or vmo.provisioner, podman_uri = pod.podman_uri, image = pod.image,
     network_backend = pod.network_backend, podman_timeout = pod.podman_timeout, kernel = vmo.kernel,
     modules = vmo.modules, vm_memory = vmo.vm_memory, vm_smp = vmo.vm_smp, vm_accel = vmo.vm_accel,
@@ -130,8 +135,11 @@ function M.repl(opts)
   table.sort(names)
   for _, name in ipairs(names) do
     local h = s.hosts[name]
-    -- a provisioner whose hosts cannot be entered that way says how instead
-    local enter = rawget(h, "enter_hint") or string.format("enter it: nsenter -t %d -n -m -p", h.pid)
+    -- a provisioner whose hosts cannot be entered that way says how instead;
+    -- an agent reached over the network (pid 0) is where its target says
+    local pid = tonumber(h.pid) or 0
+    local enter = rawget(h, "enter_hint") or (pid > 0 and string.format("enter it: nsenter -t %d -n -m -p", pid))
+      or ("agent at " .. tostring(h.target))
     print(string.format("  hosts.%s  %s  (%s)", name, tostring(h), enter))
   end
   print("In scope: r, hosts, params, recipe. :help for help, Ctrl-D or :quit to tear down and leave.")

@@ -170,7 +170,15 @@ function Session:pause(why, failed, trace)
   if failed then
     out:write(format.human_result(failed), "\n")
   end
-  trace = trace or recipe_frames(debug.traceback("", 3):gsub("^\nstack traceback:\n", ""))
+  if not trace then
+    -- from where the recipe called in: the engine's frames above it (the
+    -- checkpoint in host:run, a device method) say nothing to its author
+    trace = recipe_frames(debug.traceback("", 2):gsub("^\nstack traceback:\n", ""))
+    local inner = "^%s*lua/lnst/[%w_]+%.lua:%d+:"
+    while trace:find("\n") and (trace:find(inner) or trace:find("^%s*%[C%]:")) do
+      trace = trace:gsub("^[^\n]*\n", "", 1)
+    end
+  end
   out:write("Lua stack:\n", trace, "\n")
   out:write("In scope: r, hosts, params", failed and ", result" or "", ". ",
     ":continue resumes, :abort tears down, :help for more.\n")
@@ -284,6 +292,16 @@ end
 -- r:add_result(), r:wait().
 local Ctx = {}
 Ctx.__index = Ctx
+
+-- How the REPL prints r (r.hosts, r.params, r.run hold the rest).
+function Ctx:__tostring()
+  local names = {}
+  for name in pairs(self.hosts or {}) do names[#names + 1] = name end
+  table.sort(names)
+  return string.format("<r: recipe %s; hosts %s; params %s; %d results so far, %s>", self.recipe.name,
+    table.concat(names, ", "), require("lnst.inspect")(self.params, { width = 1000 }), #self.run.results,
+    self.run:overall())
+end
 
 function M.context(recipe, run, hosts, params, session)
   return setmetatable({ recipe = recipe, run = run, hosts = hosts, params = params, session = session }, Ctx)

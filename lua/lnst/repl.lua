@@ -67,7 +67,11 @@ function M.eval(line)
     return "ok"
   end
   buffer = nil
-  local res = { xpcall(fn, debug.traceback) }
+  -- the traceback ends at the line typed (the REPL's own frames cut off)
+  local res = { xpcall(fn, function(e)
+    if type(e) ~= "string" then e = "error: " .. inspect(e) end
+    return (debug.traceback(e, 2):gsub("\n[^\n]*%[C%]: in function 'xpcall'.*$", ""))
+  end) }
   if not res[1] then
     print(res[2])
   elseif table.maxn(res) > 1 then

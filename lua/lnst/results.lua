@@ -113,6 +113,23 @@ function M.new_run(opts)
   }, Run)
 end
 
+-- How the REPL prints a run: its result, then one line per record the
+-- default summary shows (IMPORTANT or FAIL) and the exception; every
+-- record is in run.results.
+function Run:__tostring()
+  local lines = { string.format("<run %s: %s, %d results", tostring(self.recipe or "?"), self:overall(),
+    #self.results) }
+  local human = require("lnst.format").human_result
+  for _, rec in ipairs(self.results) do
+    if rec.level == M.IMPORTANT or rec.result == M.FAIL then
+      lines[#lines + 1] = "  " .. human({ result = rec.result, index = rec.index, source = rec.source,
+        type = rec.type, description = rec.description })
+    end
+  end
+  if self.exception then lines[#lines + 1] = "  exception: " .. tostring(self.exception.message) end
+  return table.concat(lines, "\n") .. ">"
+end
+
 -- Appends a record built from `fields` (which is not modified) and returns
 -- it. Fills index (0-based), timestamp, type, level, data_level and source.
 function Run:add(fields)

@@ -9,7 +9,8 @@
  * Lua code (a paused run, a breakpoint): sessions nest, each restoring the
  * one it interrupted. Tab completion asks lnst.repl.complete. History lives
  * in ~/.lnst_history. When stdin is not a terminal, plain lines are read
- * with no prompt or echo.
+ * with no prompt or echo. Lines typed while a command runs wait their turn
+ * (ahead[]) and are shown at their prompt when evaluated.
  */
 #include "repl.h"
 
@@ -36,11 +37,18 @@ struct plain {
 	int eof;
 };
 
+#define TYPEAHEAD 64
+
 struct session {
 	char *pending; /* a completed line waiting to be evaluated */
 	int eof;
 	int continuing; /* inside a multi-line chunk */
 	const char *prompt;
+	/* Lines readline completed after the first one of a callback (typed
+	 * ahead while a command ran); they were not shown as typed. */
+	char *ahead[TYPEAHEAD];
+	int nahead;
+	int silent; /* the pending line came from ahead[] */
 };
 
 static struct session *cur;
@@ -49,13 +57,37 @@ static lua_State *repl_L;
 static char history[1024];
 static int history_loaded;
 
+/* Stands in for rl_redisplay from a completed line until install(): after
+ * calling on_line readline draws the prompt again (over which the line's
+ * output would print) and goes on with keys typed ahead, which must not
+ * show before the line they follow has been evaluated. */
+static void no_redisplay(void)
+{
+}
+
 static void on_line(char *line)
 {
+	rl_redisplay_function = no_redisplay;
 	if (!line) {
 		cur->eof = 1;
 		return;
 	}
-	cur->pending = line;
+	if (!cur->pending && !cur->nahead) {
+		cur->pending = line;
+	} else if (cur->nahead < TYPEAHEAD) {
+		cur->ahead[cur->nahead++] = line;
+	} else {
+		fprintf(stderr, "\nlnst: more than %d lines typed ahead; dropped: %s\n", TYPEAHEAD, line);
+		free(line);
+	}
+}
+
+/* Drops the lines typed ahead (Ctrl-C, or the session ends). */
+static void drop_ahead(struct session *s)
+{
+	for (int i = 0; i < s->nahead; i++)
+		free(s->ahead[i]);
+	s->nahead = 0;
 }
 
 static void on_stdin(struct loop *l, int fd, uint32_t events, void *ud)
@@ -174,6 +206,7 @@ static char **complete(const char *text, int start, int end)
 
 static void install(struct session *s)
 {
+	rl_redisplay_function = rl_redisplay;
 	rl_callback_handler_install(s->continuing ? ">> " : s->prompt, on_line);
 }
 
@@ -206,7 +239,12 @@ const char *repl_session(lua_State *L, const char *prompt)
 	loop_del(loop, 0);
 	loop_add(loop, 0, EPOLLIN, reader, NULL);
 	snprintf(result, sizeof(result), "eof");
-	while (!s.eof || s.pending) {
+	while (!s.eof || s.pending || s.nahead) {
+		if (!s.pending && s.nahead) {
+			s.pending = s.ahead[0];
+			memmove(s.ahead, s.ahead + 1, (size_t)--s.nahead * sizeof(s.ahead[0]));
+			s.silent = 1;
+		}
 		if (!tty && !s.pending)
 			s.pending = plain_line();
 		if (!tty && !s.pending && plain.eof)
@@ -226,6 +264,10 @@ const char *repl_session(lua_State *L, const char *prompt)
 			if (ctl_interrupted < 0 && agentconn_abort_reason())
 				fprintf(stderr, "\nlnst: %s\n", agentconn_abort_reason());
 			core_interrupt_clear(L);
+			free(s.pending);
+			s.pending = NULL;
+			s.silent = 0;
+			drop_ahead(&s);
 			if (tty) {
 				rl_free_line_state();
 				rl_replace_line("", 0);
@@ -247,6 +289,9 @@ const char *repl_session(lua_State *L, const char *prompt)
 		s.pending = NULL;
 		if (tty)
 			rl_callback_handler_remove();
+		if (tty && s.silent) /* show it as if typed at its prompt */
+			printf("%s%s\n", s.continuing ? ">> " : s.prompt, line);
+		s.silent = 0;
 		loop_del(loop, 0);
 		if (*line && tty)
 			add_history(line);
@@ -258,7 +303,9 @@ const char *repl_session(lua_State *L, const char *prompt)
 			snprintf(result, sizeof(result), "quit");
 			break;
 		}
-		core_interrupt_clear(L); /* a Ctrl-C that stopped the command */
+		if (ctl_interrupted) /* a Ctrl-C that stopped the command */
+			drop_ahead(&s);
+		core_interrupt_clear(L);
 		if (strcmp(st, "ok") != 0 && strcmp(st, "more") != 0) {
 			snprintf(result, sizeof(result), "%s", st);
 			break;
@@ -271,6 +318,9 @@ const char *repl_session(lua_State *L, const char *prompt)
 	}
 	if (tty)
 		rl_callback_handler_remove();
+	rl_redisplay_function = rl_redisplay;
+	free(s.pending);
+	drop_ahead(&s);
 	loop_del(loop, 0);
 	if (tty) {
 		if (!outer)

@@ -153,4 +153,16 @@ T.test("an exception fails the run", function()
   T.eq(run2:overall(), R.FAIL)
 end)
 
+T.test("a run prints as its result and the lines the summary shows (the REPL)", function()
+  local inspect = require "lnst.inspect"
+  local run = R.new_run { recipe = "R1" }
+  run:add { result = R.PASS, description = "one", source = "TestResult" }
+  run:add { result = R.PASS, description = "device op", level = R.NORMAL, source = "Host h1 device eth0" }
+  run:add { result = R.FAIL, description = "two", level = R.DEBUG, source = "TestResult" }
+  run:set_exception("boom")
+  T.eq(inspect(run), "<run R1: FAIL, 3 results\n  PASS 0_TestResult:\tone\n  FAIL 2_TestResult:\ttwo\n"
+    .. "  exception: boom>")
+  T.eq(inspect(R.new_run {}), "<run ?: PASS, 0 results>")
+end)
+
 T.run()
