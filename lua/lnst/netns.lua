@@ -17,6 +17,21 @@ function M.new(opts)
     hosts = {}, conns = {} }, P)
 end
 
+-- Whether process pid runs (a zombie, an agent that exited unreaped, does
+-- not). A process that is exiting has left its namespace before it is a
+-- zombie: give it 0.2 s to become one.
+local function agent_alive(pid)
+  for _ = 1, 20 do
+    local f = io.open("/proc/" .. tostring(pid) .. "/stat")
+    if not f then return false end
+    local stat = f:read("*l") or ""
+    f:close()
+    if stat:match("^%d+ %b() [ZX]") then return false end
+    core.sleep(0.01)
+  end
+  return true
+end
+
 -- Provisions the recipe's hosts; returns { name = Host } and the match
 -- description (for the summary).
 function P:provision(reqs)
@@ -43,7 +58,14 @@ function P:provision(reqs)
         local ok, err = pcall(self.fabric.veth, self.fabric, "lnv" .. v, bridges[reqs[hname][nic].network],
           conn:pid(), nic)
         -- an agent that could not start takes its namespace with it: say why
-        if not ok then error(conn:exec_error(1) or err, 0) end
+        if not ok then
+          local why = conn:exec_error(1)
+          if not why and not agent_alive(conn:pid()) then
+            why = string.format("host %s: its agent (pid %d) exited before NIC %s could be created (%s)",
+              hname, conn:pid(), nic, err)
+          end
+          error(why or err, 0)
+        end
       end
     end
   end

@@ -17,8 +17,28 @@ function Recipe:__tostring()
   return string.format("<recipe %s (%s)>", self.name, self.source)
 end
 
--- Raises at the line that declared the recipe: `depth` frames above fail().
-local function fail(msg, depth) error("recipe: " .. msg, depth or 3) end
+-- "file:line" of the declaration being checked (set by M.new), or nil.
+local decl_where
+
+-- Raises at the line that declared the recipe: `depth` frames above fail(),
+-- or decl_where when M.new found it another way.
+local function fail(msg, depth)
+  if decl_where then error(decl_where .. ": recipe: " .. msg, 0) end
+  error("recipe: " .. msg, depth or 3)
+end
+
+-- Where lnst.recipe{...} was called: its caller's line; but
+-- `return lnst.recipe {...}` is a tail call, which leaves no frame of the
+-- recipe file, so then the file and first line of its test function.
+local function declaration_site(def)
+  local info = debug.getinfo(3, "Sl")
+  if info and info.what ~= "C" and info.currentline > 0 then
+    return info.short_src, info.short_src .. ":" .. info.currentline
+  end
+  local test = type(def) == "table" and type(def.test) == "function" and debug.getinfo(def.test, "S")
+  if test and test.what ~= "C" then return test.short_src, test.short_src .. ":" .. test.linedefined end
+  return nil, nil
+end
 
 local function check_hosts(hosts)
   if type(hosts) ~= "table" then fail("'hosts' must be a table of host name = { NIC = { network = ... } }", 4) end
@@ -70,6 +90,8 @@ local function check_requires(req)
 end
 
 function M.new(def)
+  local src, where = declaration_site(def)
+  decl_where = where
   if type(def) ~= "table" then fail("lnst.recipe takes a table { name = ..., hosts = ..., test = ... }") end
   local known = { name = true, description = true, params = true, hosts = true, test = true, requires = true }
   for k in pairs(def) do
@@ -89,12 +111,12 @@ function M.new(def)
     end
   end
   check_hosts(def.hosts)
-  local info = debug.getinfo(2, "Sl")
+  decl_where = nil
   return setmetatable({
-    name = def.name or (info and info.short_src:match("([^/]+)%.lua$")) or "recipe",
+    name = def.name or (src and src:match("([^/]+)%.lua$")) or "recipe",
     description = def.description or "",
     params = params, hosts = def.hosts, test = def.test, requires = def.requires,
-    source = info and (info.short_src .. ":" .. info.currentline) or "?",
+    source = where or "?",
   }, Recipe)
 end
 

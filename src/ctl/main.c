@@ -82,8 +82,9 @@ static void usage_run(FILE *f)
 		"      --multimatch         run the recipe once on every match in the pools\n"
 		"      --config FILE        controller config (default /etc/lnst/lnst.conf and\n"
 		"                           ~/.lnst/lnst.conf): pools by name, keys, timeouts\n"
-		"  -f, --format F[:FILE]    output format human, json or junit (repeatable), to\n"
-		"                           stdout or FILE; default human (also FORMATTERS=json,...)\n"
+		"  -f, --format F[:FILE]    output format human, json, junit or baseline\n"
+		"                           (repeatable), to stdout or FILE; default human (also\n"
+		"                           FORMATTERS=json,...)\n"
 		"      --save FILE          save the run (results and data) for lnst report\n"
 		"      --timeout S          seconds an agent may leave a request unanswered (or a\n"
 		"                           ping while a job runs) before its host counts as dead\n"
@@ -237,8 +238,18 @@ static void usage_repl(FILE *f)
 		"\n"
 		"  -p, --param NAME=VALUE   set a recipe parameter (see lnst run --help)\n"
 		"  -l, --level N            summary detail at the end: 1, 2 or 3\n"
+		"      --pause-on-fail      r:test() pauses at its first FAIL or error (a\n"
+		"                           nested REPL: :continue resumes, :abort ends it)\n"
 		"  -d, --debug              debug logging\n"
-		"  -h, --help               this text\n");
+		"      --no-colour          no colours in the summary (also NO_COLOR=1)\n"
+		"  -h, --help               this text\n"
+		"\n"
+		"The hosts come from any provisioner, with the options of lnst run --help:\n"
+		"--podman (and its --podman-uri, --image, ...), --vm (--kernel, ...), --pool,\n"
+		"--config, --timeout.\n"
+		"\n"
+		"Exit codes (the run's): 0 passed, 1 a FAIL was recorded, 2 an error or a\n"
+		"signal ended it.\n");
 }
 
 /* lnst report RUN.json: handed to lnst.cli.report. */
@@ -463,10 +474,18 @@ int main(int argc, char **argv)
 		return code;
 	}
 	if (argc > 1 && strcmp(argv[1], "list") == 0) { /* lnst list recipes [PATH]...: lnst.cli.list */
-		if (argc < 3 || strcmp(argv[2], "recipes")) {
-			fprintf(stderr, "usage: lnst list recipes [FILE.lua|DIR]...\n");
+		int help = 0;
+		for (int i = 2; i < argc; i++)
+			help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+		if (help || argc < 3 || strcmp(argv[2], "recipes")) {
+			fprintf(help ? stdout : stderr,
+				"usage: lnst list recipes [FILE.lua|DIR]...\n"
+				"\n"
+				"Lists recipes: name, file, description, parameters (type, default, doc)\n"
+				"and what they need (kinds, tools...). Without paths: recipes/ and\n"
+				"recipes/enrt/. Exit 2 when a recipe does not load.\n");
 			lua_close(L);
-			return 2;
+			return help ? 0 : 2;
 		}
 		lua_newtable(L);
 		push_args(L, argc, argv, 3);

@@ -12,6 +12,12 @@ for fake in garbage huge; do
   leak_check
 done
 ps -eo args | grep -q '[f]ake_agent_' && fail "a fake agent survived"
+# an agent that starts and exits at once: the error says so, not just EIO
+# (before its NIC was made, or after, while the controller waits for hello)
+LNST_AGENT=/bin/false run_lnst 2 run recipes/hello_world.lua
+expect_out 'host host[12]: (its agent \(pid [0-9]+\) exited before NIC eth0 could be created|agent connection lost)'
+expect_out 'cleanup: host host1: agent exited 1'
+leak_check
 LNST_AGENT=/nonexistent/lnst-agent run_lnst 2 run recipes/hello_world.lua
 expect_out "cannot run agent '/nonexistent/lnst-agent'"
 leak_check

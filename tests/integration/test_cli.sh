@@ -8,6 +8,14 @@ run_lnst 0 --help
 expect_out 'lnst run \[options\] RECIPE.lua'
 run_lnst 0 run --help
 expect_out '-p, --param NAME=VALUE'
+# --help everywhere: usage on stdout, exit 0
+for sub in "repl" "pool" "pool list" "pool check" "report" "list" "list recipes" "image" "image build" "cleanup"; do
+  # shellcheck disable=SC2086
+  run_lnst 0 $sub --help
+  expect_out '^usage: lnst '"${sub%% *}"
+done
+OUT=$("${LNST%/*}/lnst-agent" --help 2>&1) || fail "lnst-agent --help failed"
+expect_out '^usage: lnst-agent'
 run_lnst 2 --no-such-option
 run_lnst 2 run
 expect_out 'which recipe'
@@ -20,6 +28,7 @@ OUT=$(printf 'return 1 + 1\nt = {\n  x = 5 }\nreturn t.x * 2\nerror("boom")\nret
 expect_out '^2$'
 expect_out '^10$'
 expect_out 'boom'
+echo "$OUT" | grep -q 'lnst/repl\.lua' && fail "a traceback shows the REPL's own frames: $OUT"
 expect_out 'int'
 expect_out ':quit'
 echo "$OUT" | grep -q 'not reached' && fail "input after :quit was evaluated"

@@ -28,6 +28,11 @@ leak_check
 run_lnst 2 run recipes/hello_world.lua -p count=0 -p cnt=3
 expect_out "parameter 'count': expected an integer >= 1, got 0"
 expect_out "unknown parameter 'cnt'"
+# parameters are checked before anything is provisioned: with an agent that
+# cannot start, only the parameter is reported
+LNST_AGENT=/bin/false run_lnst 2 run recipes/hello_world.lua -p count=0
+expect_out "^lnst: recipes/hello_world\.lua: parameter 'count': expected an integer >= 1, got 0$"
+echo "$OUT" | grep -qiE 'agent|summary|cleanup' && fail "bad parameters provisioned hosts: $OUT"
 run_lnst 2 run recipes/hello_world.lua -p count=abc
 expect_out "parameter 'count'"
 run_lnst 2 run recipes/hello_world.lua -p 'count=__import__("os").system("id")'

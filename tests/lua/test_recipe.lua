@@ -45,4 +45,21 @@ T.test("parameters must be lnst.param types", function()
     "parameter 'n' must be declared with an lnst.param type")
 end)
 
+-- A recipe file ends with `return lnst.recipe {...}`, a tail call that
+-- leaves no frame of the file: the name, source and errors still name it
+-- (through the test function), as when lnst run loads it with xpcall.
+T.test("return lnst.recipe {...}: file and line without the caller's frame", function()
+  local function load_file(text)
+    local chunk = assert(loadstring(text, "@recipes/tail_call.lua"))
+    return select(2, xpcall(chunk, debug.traceback, recipe))
+  end
+  local r = load_file("local recipe = ...\nreturn recipe.new {\n"
+    .. "  hosts = { h1 = { eth0 = { network = 'n' } } },\n  test = function() end }\n")
+  T.ok(recipe.is_recipe(r), "the file returned a recipe")
+  T.eq(r.name, "tail_call")
+  T.eq(r.source, "recipes/tail_call.lua:4")
+  local err = load_file("local recipe = ...\nreturn recipe.new {\n  hosts = {},\n  test = function() end }\n")
+  T.ok(tostring(err):match("^recipes/tail_call%.lua:4: recipe: 'hosts' declares no host"), tostring(err))
+end)
+
 T.run()
