@@ -86,11 +86,11 @@ M.DEFS = {
     },
   },
   cpu_stat_monitor = {
-    file = "cpu_stat_monitor", class = "CPUStatMonitor",
+    file = "cpu_stat_monitor", class = "CPUStatMonitor", ready = true,
     params = { interval = p.int { default = 1000, min = 10, doc = "milliseconds" } },
   },
   iface_stats_monitor = {
-    file = "iface_stats_monitor", class = "InterfaceStatsMonitor",
+    file = "iface_stats_monitor", class = "InterfaceStatsMonitor", ready = true,
     params = {
       device = p.str { mandatory = true },
       interval = p.float { default = 1.0, min = 0.01 },
@@ -137,7 +137,7 @@ local function rr_params(role)
   return t
 end
 
-M.DEFS.rr_server = { file = "rr_workload", class = "NeperServer", deps = { "sock" }, ready = true,
+M.DEFS.rr_server = { file = "rr_workload", class = "NeperServer", deps = { "sock", "iperf" }, ready = true,
   fixed = { role = "server" }, params = rr_params("server") }
 M.DEFS.rr_client = { file = "rr_workload", class = "NeperClient", deps = { "sock" },
   fixed = { role = "client" }, params = rr_params("client"),

@@ -29,6 +29,8 @@ fi
 expect_out 'PASS .*iperf client without a server fails: iperf3: unable to connect to server: Connection refused'
 expect_out "PASS .*iperf client with a bad option fails: .*unrecognized option '--no-such-option'"
 expect_out 'PASS .*iperf server on a foreign address fails: iperf3 server exited before listening'
+expect_out 'PASS .*iperf client cut short by its server fails: iperf3: (the server has terminated|unable to write to stream socket: .*)$'
+expect_out 'PASS .*iperf client stopped with SIGINT still reports: [0-9.]+ s measured'
 expect_out 'PASS .*packet_assert counted 5 echo requests'
 expect_out 'PASS .*packet_assert for 0.5 s saw 0'
 expect_out 'PASS .*cpu_stat_monitor: [3-9][0-9]* samples'

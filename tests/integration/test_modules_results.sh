@@ -19,7 +19,7 @@ rc=$?
 set -e
 [ "$rc" = 1 ] || fail "exit code $rc, expected 1"
 xmllint --noout --schema "$XSD" "$TMP/run.xml" || fail "JUnit output is not valid"
-grep -q '<testsuite name="ModulesErrors" tests="[0-9]*" failures="4" errors="0" skipped="1"' "$TMP/run.xml" \
+grep -q '<testsuite name="ModulesErrors" tests="[0-9]*" failures="6" errors="0" skipped="1"' "$TMP/run.xml" \
   || { cat "$TMP/run.xml" >&2; fail "JUnit counts"; }
 grep -q '<failure type="FAIL" message="Job finished: boom(mode=raise) (module boom on host host1 failed: ' "$TMP/run.xml" \
   || fail "JUnit failure message"

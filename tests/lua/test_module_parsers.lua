@@ -75,6 +75,18 @@ T.test("iperf: iperf3's own error is the reason", function()
   T.eq(sctp, "iperf3: unable to start stream listener: Protocol not supported")
 end)
 
+T.test("iperf: a client cut short by its server fails with the data, unless it was stopped", function()
+  -- recorded: a 5 s client whose (not one-off) server got SIGINT after 1.5 s
+  local doc = assert(iperf.parse(data("iperf3_client_server_terminated.json"), json.decode))
+  T.ok(doc["end"].sum_sent.seconds < 2, "one second measured")
+  local res, passed = iperf.client_result(doc, false)
+  T.eq({ res.msg, passed, res.data == doc }, { "iperf3: the server has terminated", false, true })
+  res, passed = iperf.client_result(doc, true)
+  T.eq({ res.msg, passed }, { nil, true })
+  local full = assert(iperf.parse(data("iperf3_client_tcp.json"), json.decode))
+  T.eq({ select(2, iperf.client_result(full, false)) }, { true })
+end)
+
 T.test("iperf: a server's output with several documents gives its test", function()
   local text = data("iperf3_server_tcp.json") .. data("iperf3_client_refused.json")
   T.ok(iperf.parse(data("iperf3_client_refused.json") .. text, json.decode), "test after an error")
@@ -167,6 +179,26 @@ T.test("rr: neper's samples CSV summed over flows", function()
     { time = 101, transactions = 75, utime = 0.3, stime = 0.5 },
   })
   T.eq(rr.parse_neper_samples(""), {})
+end)
+
+T.test("rr: a real neper tcp_rr client's output and samples (2 flows, -p 50,90,99)", function()
+  local d = rr.parse_neper(T.data("neper_tcp_rr_client.txt"))
+  T.eq({ d.num_flows, d.num_transactions, d.throughput, d.num_samples }, { 2, 92327, 46131.97, 22 })
+  T.eq({ d.latency_p50, d.latency_p90, d.latency_p99 }, { 0.00003295, 0.00004735, 0.00009215 })
+  T.eq(d.percentiles, "50,90,99,")
+  local s = rr.parse_neper_samples(T.data("neper_tcp_rr_client_samples.csv"))
+  T.eq(#s, 22)
+  T.eq({ s[1].time, s[1].transactions, s[2].transactions }, { 21571.628961422, 1, 2 })
+  T.eq({ s[22].time, s[22].transactions, s[22].utime, s[22].stime },
+    { 21573.632149177, 46207 + 46205, 0.058579, 0.751717 })
+  for i = 2, #s do T.ok(s[i].time > s[i - 1].time and s[i].transactions >= s[i - 1].transactions, "sample " .. i) end
+end)
+
+T.test("rr: neper's repeated stderr lines are said once with a count", function()
+  T.eq(rr.squeeze("connect: Connection refused\nconnect: Connection refused\nconnect: Connection refused\n"
+    .. "Could not connect\n"), "connect: Connection refused (3 times)\nCould not connect")
+  T.eq(rr.squeeze(""), "")
+  T.eq(rr.squeeze("a\nb\na\n"), "a\nb\na")
 end)
 
 T.test("rr: latency histogram percentiles within 5 %", function()

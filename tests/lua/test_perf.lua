@@ -90,6 +90,31 @@ T.test("generate: pairs x IP versions x tests x sizes, ports from 12000", functi
   T.eq(flow.describe(f1), "tcp_stream host1 198.51.100.1 -> host2 198.51.100.2 port 12000 msg 123")
 end)
 
+T.test("flow measurement: every server starts before any client; a failed server gets no client", function()
+  local log = {}
+  local fake_tests = {
+    iperf_server = function(p) return { role = "server", p = p } end,
+    iperf_client = function(p) return { role = "client", p = p } end,
+  }
+  local function host(name)
+    return { name = name, run = function(_, spec, opts)
+      log[#log + 1] = string.format("%s %s %d%s", name, spec.role, spec.p.port, opts.bg and " bg" or "")
+      -- the server on port 12001 fails at once (its job is finished on return)
+      return { finished = spec.role == "server" and spec.p.port == 12001 }
+    end }
+  end
+  local combos = flow.generate {
+    pairs = { { { host = host("host1"), nic = "eth0", ips = { "198.51.100.1/24" } },
+                { host = host("host2"), nic = "eth0", ips = { "198.51.100.2/24" } } } },
+    ip_versions = { "ipv4" }, perf_tests = { "tcp_stream" }, parallel_processes = 3, duration = 1,
+  }
+  local m = flow.measurement(combos[1].flows, { tests = fake_tests })
+  m:start()
+  T.eq(log, { "host2 server 12000 bg", "host2 server 12001 bg", "host2 server 12002 bg",
+    "host1 client 12000 bg", "host1 client 12002 bg" })
+  T.eq(m.clients[2], nil)
+end)
+
 T.test("generate: a family an endpoint lacks yields nothing; a bad test is an error", function()
   local pairs = { { { host = h1, ips = { "198.51.100.1" } }, { host = h2, ips = { "198.51.100.2" } } } }
   T.eq(#flow.generate { pairs = pairs, ip_versions = { "ipv6" } }, 0)
@@ -274,6 +299,24 @@ T.test("baseline: within and beyond the threshold, keyed by recipe, configuratio
     "PASS generator_results: 10.40 bit/s is +4.00% from the baseline 10.00 bit/s (threshold 5%)",
     "FAIL receiver_results: 9.50 bit/s is -5.00% from the baseline 10.00 bit/s (threshold 1%)" }, "\n"))
   T.eq(recs[1].data.comparisons[1].result, "PASS")
+end)
+
+T.test("baseline: the threshold bounds the difference both ways, inclusive", function()
+  -- 10/8 = 1.25 exactly: +25 %; 6/8 = 0.75: -25 %
+  local function verdicts(threshold, gen, recv)
+    local path = baseline_file({
+      { recipe = "R", configuration = "c", role = "flow", metric = "generator_results", value = 8 },
+      { recipe = "R", configuration = "c", role = "flow", metric = "receiver_results", value = 8 },
+    }, threshold)
+    local recs = evaluate(ev.baseline { file = path }, { recipe = "R", conf = { name = "c" },
+      items = { flow_item({ gen }, { recv }) } })
+    os.remove(path)
+    local c = recs[1].data.comparisons
+    return { c[1].result, c[2].result, recs[1].result }
+  end
+  T.eq(verdicts(25, 10, 6), { "PASS", "PASS", "PASS" })
+  T.eq(verdicts(24.9, 10, 6), { "FAIL", "FAIL", "FAIL" })
+  T.eq(verdicts(24.9, 10, 8), { "FAIL", "PASS", "FAIL" })
 end)
 
 T.test("baseline: no baseline or no threshold is a FAIL saying so", function()

@@ -44,6 +44,7 @@ function M.run(p, api)
   end
   local data = {}
   local prev, prev_t, prev_wall = sample(), api.monotonic(), api.time()
+  api.ready() -- the first sample is taken: load started now is measured
   local next_t = prev_t + interval
   while true do
     local stopped = api.sleep(next_t - api.monotonic())

@@ -96,6 +96,7 @@ function M.run(p, api)
     return e
   end
   local data = { sample() }
+  api.ready() -- traffic started after host:run returns is counted
   local interval = p.interval or 1.0
   local next_t = api.monotonic() + interval
   while true do

@@ -158,6 +158,18 @@ local function run_server(p, api)
   return { data = doc, tests = 1 }, true
 end
 
+-- A client's verdict on its complete test: iperf3 still prints the
+-- seconds it measured when the test was cut short ("the server has
+-- terminated"), with its "error" beside them. That fails, keeping the data,
+-- unless this client was told to stop (a background client stopped early
+-- reports what it measured).
+function M.client_result(doc, stopped)
+  if doc.error and not stopped then
+    return { data = doc, msg = "iperf3: " .. tostring(doc.error) }, false
+  end
+  return { data = doc }, true
+end
+
 local function run_client(p, api)
   local estimate = p.duration + 2 * (p.warmup_duration or 0) + 5
   local r, why = api.run(M.argv(p), { timeout = estimate + 10 })
@@ -170,7 +182,7 @@ local function run_client(p, api)
     end
     return failure(perr, r)
   end
-  return { data = doc }, true
+  return M.client_result(doc, api.stop_requested())
 end
 
 function M.run(p, api)

@@ -60,7 +60,7 @@ function M.run(p, api)
   local clean = r.exit_code == 0
   if not clean then
     res.msg = string.format("tcpdump failed (%s): %s",
-      r.signal and ("SIG" .. r.signal) or ("exit code " .. tostring(r.exit_code)), r.stderr)
+      r.signal and ("SIG" .. r.signal) or ("exit code " .. tostring(r.exit_code)), (r.stderr:gsub("%s+$", "")))
   end
   return res, clean
 end

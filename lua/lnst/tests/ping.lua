@@ -36,12 +36,15 @@ function M.run(p, api)
   if not r then return { msg = why }, false end
   local res, perr = M.parse(r.stdout)
   if not res then
+    -- ping's own reason ("connect: Network is unreachable") is on stderr
+    local first = r.stderr:match("^%s*([^\n]*%S)")
+    if first then perr = string.format("%s (exit code %s: %s)", perr, tostring(r.exit_code), first) end
     return { msg = perr, exit_code = r.exit_code, stdout = r.stdout, stderr = r.stderr }, false
   end
   if r.timed_out then res.msg = "ping did not finish in time and was killed" end
   if r.exit_code == nil or r.exit_code > 1 then
     res.msg = string.format("ping failed (%s): %s",
-      r.signal and ("SIG" .. r.signal) or ("exit code " .. tostring(r.exit_code)), r.stderr)
+      r.signal and ("SIG" .. r.signal) or ("exit code " .. tostring(r.exit_code)), (r.stderr:gsub("%s+$", "")))
     return res, false
   end
   return res, not r.timed_out

@@ -66,6 +66,20 @@ local function neper_path(api, workload)
   return api.which(workload) or api.which("/root/neper/" .. workload)
 end
 
+-- neper's stderr with runs of one line (a client retrying its connect
+-- prints "connect: Connection refused" each time) said once with a count.
+function M.squeeze(text)
+  local out, prev, n = {}, nil, 0
+  local function flush()
+    if prev then out[#out + 1] = n > 1 and string.format("%s (%d times)", prev, n) or prev end
+  end
+  for line in text:gmatch("[^\n]+") do
+    if line == prev then n = n + 1 else flush(); prev, n = line, 1 end
+  end
+  flush()
+  return table.concat(out, "\n")
+end
+
 local function run_neper(p, api, bin)
   local samples_file = os.tmpname()
   local argv = {}
@@ -73,24 +87,42 @@ local function run_neper(p, api, bin)
     if not api.which("taskset") then api.skip("cpu_bind needs taskset, not installed on host " .. api.host) end
     for _, a in ipairs { "taskset", "-c", p.cpu_bind } do argv[#argv + 1] = a end
   end
-  for _, a in ipairs { bin, "--all-samples=" .. samples_file, "-P", p.port, "-C", p.port - 1,
+  -- --nolog: no log file in the agent's working directory (its errors
+  -- still reach stderr)
+  for _, a in ipairs { bin, "--nolog", "--all-samples=" .. samples_file, "-P", p.port, "-C", p.port - 1,
     "-T", p.num_threads, "-F", p.num_flows, "-Q", p.request_size, "-R", p.response_size } do
     argv[#argv + 1] = a
   end
   if p.role == "client" then
-    for _, a in ipairs { "-c", "-H", p.server, "-l", p.test_length } do argv[#argv + 1] = a end
+    -- -p: the latency percentiles the LuaJIT client reports too
+    for _, a in ipairs { "-c", "-H", p.server, "-l", p.test_length, "-p", "50,90,99" } do argv[#argv + 1] = a end
   else
     for _, a in ipairs { "-H", p.bind } do argv[#argv + 1] = a end
   end
   local proc, why = api.spawn(argv)
   if not proc then os.remove(samples_file); return { msg = why }, false end
   local start_time = api.time()
-  if p.role == "server" then api.ready() end
   local r
   if p.role == "client" then
     r = proc:wait(p.test_length + 30)
   else
-    repeat r = proc:wait(0.2) until r or api.stop_requested()
+    -- ready once neper's control port listens (a client started earlier
+    -- would be refused); a server that exits first fails below
+    local listening = require("lnst.tests.iperf").listening
+    local deadline = api.monotonic() + 10
+    repeat
+      r = proc:wait(0.02)
+    until r or api.monotonic() > deadline
+      or listening({ api.read_file("/proc/net/tcp") or "", api.read_file("/proc/net/tcp6") or "" }, p.port - 1)
+    if not r and api.monotonic() > deadline then
+      proc:kill("KILL")
+      r = proc:wait()
+      os.remove(samples_file)
+      return { msg = string.format("%s did not listen on port %d within 10 s: %s", bin, p.port - 1,
+        M.squeeze(r.stderr)) }, false
+    end
+    if not r then api.ready() end
+    while not r and not api.stop_requested() do r = proc:wait(0.2) end
     r = r or proc:wait(2)
   end
   if not r then proc:kill("KILL"); r = proc:wait() end
@@ -101,7 +133,7 @@ local function run_neper(p, api, bin)
   local res = { data = data, samples = M.parse_neper_samples(csv), start_time = start_time }
   if r.exit_code ~= 0 and not (p.role == "server" and r.signal) then
     res.msg = string.format("%s failed (%s): %s", bin,
-      r.signal and ("SIG" .. r.signal) or ("exit code " .. tostring(r.exit_code)), r.stderr)
+      r.signal and ("SIG" .. r.signal) or ("exit code " .. tostring(r.exit_code)), M.squeeze(r.stderr))
     return res, false
   end
   return res, true
@@ -338,7 +370,16 @@ local function run_client(p, api, S)
   end
   local ended = now()
   if samples[#samples].time < start_time + (ended - start_mono) - 0.01 then sample(ended) end
-  for _, f in pairs(flows) do S.close(f.fd) end
+  local connecting = 0
+  for _, f in pairs(flows) do
+    if f.state == "connecting" then connecting = connecting + 1 end
+    S.close(f.fd)
+  end
+  if total == 0 and not first_err and connecting > 0 then
+    -- an unreachable peer: the connects neither succeeded nor failed in time
+    first_err = string.format("connect to %s port %d: %d of %d connections not established within %.1f s",
+      p.server, p.port, connecting, p.num_flows, ended - start_mono)
+  end
   local elapsed = ended - start_mono
   local data = {
     num_transactions = total, throughput = elapsed > 0 and total / elapsed or 0,

@@ -56,6 +56,27 @@ local function check_iperf(r, h1, h2)
     { expect = false })
   r:check(bad.passed and tostring(bad.result.msg):find("unrecognized option", 1, true) ~= nil,
     "iperf client with a bad option fails: " .. tostring(bad.result.msg))
+  -- a test cut short by its server (not one-off, stopped mid-test): iperf3
+  -- prints the second it measured and "the server has terminated", or, when
+  -- the reset comes first, a write error; either way the client fails
+  -- with iperf3's reason
+  local s2 = h2:run(T.iperf_server { bind = "198.51.100.2", port = 12001 }, { bg = true })
+  local c2 = h1:run(T.iperf_client { server = "198.51.100.2", port = 12001, duration = 5 },
+    { bg = true, expect = false })
+  r:wait(1.5)
+  s2:kill("INT"):wait(10)
+  c2:wait(20)
+  r:check(c2.passed and s2.passed, "iperf client cut short by its server fails: "
+    .. tostring(c2.result.msg))
+  -- a client told to stop mid-test reports what it measured
+  local s3 = h2:run(T.iperf_server { bind = "198.51.100.2", port = 12002, oneoff = true }, { bg = true })
+  local c3 = h1:run(T.iperf_client { server = "198.51.100.2", port = 12002, duration = 5 }, { bg = true })
+  r:wait(1.5)
+  c3:kill("INT"):wait(10)
+  s3:wait(10)
+  local secs = c3.passed and c3.result.data["end"].sum_sent.seconds or 0
+  r:check(c3.passed and s3.passed and secs > 0.5 and secs < 4,
+    string.format("iperf client stopped with SIGINT still reports: %.1f s measured", secs))
   -- a server that cannot bind: it fails before getting ready
   local s = h2:run(T.iperf_server { bind = "203.0.113.77", port = 12000 }, { bg = true, expect = false })
   s:wait(10)

@@ -32,6 +32,10 @@ return lnst.recipe {
     -- a ping nobody answers, evaluated as upstream does (rate >= 50 %)
     lnst.perf.ping(r, { { client = h1, client_bind = "198.51.100.1", destination = h2,
       destination_address = "198.51.100.99", count = 2, interval = 0.1 } })
+    -- unreachable peers: a connect that never completes, a network with
+    -- no route (no IPv6 address here); each FAIL says why
+    h1:run(T.rr_client { server = "198.51.100.99", test_length = 1, implementation = "luajit" })
+    h1:run(T.ping { dst = "2001:db8::99", count = 1 })
     -- and the hosts still work afterwards
     local ok = h1:run(T.ping { dst = "198.51.100.2", count = 1 })
     r:check(ok.passed and ok.result.rate == 100, "ping after the failures")
