@@ -51,7 +51,7 @@ bare_once() {
   qemu-system-x86_64 -nodefaults -no-user-config -display none -machine pc "${A[@]}" -m 512 -smp 2 -no-reboot \
     -nic none -kernel "$kernel" -initrd "$initrd" -serial stdio \
     -append "console=ttyS0 loglevel=5 panic=-1 oops=panic mitigations=off acpi=noirq lnst_mode=bare" \
-    -device virtio-serial-pci,id=ser -chardev null,id=ch -device virtserialport,bus=ser.0,chardev=ch,name=x \
+    -device virtio-serial-pci,id=ser,max_ports=2 -chardev null,id=ch -device virtserialport,bus=ser.0,chardev=ch,name=x \
     -fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
     -device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
     -fsdev local,id=run,path="$W/bare",security_model=none,multidevs=remap \

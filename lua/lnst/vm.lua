@@ -217,13 +217,18 @@ local function start_guest(o, trace)
       progs[key] = copy
     end
   end
+  local readahead = vmkernel.readahead_list(progs.guest, progs.agent)
+  if readahead and hidden_in_guest(readahead) then readahead = nil end -- a kernel cache under /tmp
+  check_path("read-ahead list", readahead)
   local accel, accel_note, quiet = choose_accel(o)
   -- acpi=noirq: PCI interrupts routed without ACPI (the guest's devices
   -- use MSI-X anyway); ACPI's routing costs the virtio PCI probe about half
   -- a second under TCG.
   local append = table.concat({ "console=ttyS0", "loglevel=5", "panic=-1", "oops=panic", "mitigations=off",
     "acpi=noirq", "lnst_mode=run", "lnst_run=" .. rundir, "lnst_guest=" .. progs.guest, "lnst_agent=" .. progs.agent,
-    "lnst_mods=" .. (k.modules or "-"), "lnst_kinds=" .. kinds_cache, o.vm_append }, " ")
+    "lnst_mods=" .. (k.modules or "-"), "lnst_kinds=" .. kinds_cache, "lnst_readahead=" .. (readahead or "-"),
+    "lnst_path=" .. vm_core.guest_path(),
+    o.vm_append }, " ")
   local notes = { unpack(k.notes) }
   if accel_note and not quiet then notes[#notes + 1] = accel_note end
   trace("kernel ready: " .. k.source .. ", " .. k.boot .. (accel_note and "; " .. accel_note or ""))
@@ -388,6 +393,7 @@ function P:provision(reqs)
   local g = get_guest(self.o, function(what) self:trace(what) end)
   self:trace(string.format("guest %s up (kernel %s, %s; kernel uptime %.2f s)", g.name, g.info.kernel, g.accel,
     g.info.uptime))
+  if g.info.steps then self:trace("guest boot, kernel uptime at each step (s): " .. g.info.steps) end
   self.guest = g
   local names = util.sorted_keys(reqs)
   local nets, net_list = {}, util.network_labels(reqs) -- nets: label -> bridge, below

@@ -16,13 +16,14 @@
 -- the PVH note, or a kernel build tree; its modules come from `modules`, or
 -- /lib/modules/RELEASE, or RELEASE's tree next to the image.
 --
--- The initramfs holds busybox, lnst.vminit's /init and the modules that
--- /init loads first (virtio PCI and serial, 9p; bridge and veth) with their
--- dependencies, in /modules with a modules.dep of their own (the tree's
--- dependency lists, by file name) and /modules/load, the names /init gives
--- one busybox modprobe; /lib/modules/RELEASE links to /modules when the
--- release is known (else /init links it). It is built once per kernel
--- module tree and cached.
+-- The initramfs holds busybox, lnst.vminit's /init, lnst-vminit (static;
+-- src/ctl/vminit.c) and the modules it loads at boot with their
+-- dependencies, in /modules (decompressed), listed one file per line in
+-- load order (M.BOOT_LISTS): two processes load virtio PCI and serial
+-- (virtio) and the 9p file system (9p) at the same time, the first then
+-- 9p over virtio (root) and mounts the root, the second the fabric's
+-- bridge and veth (fabric). It is built once per kernel module tree and
+-- lnst-vminit build, and cached.
 -- Everything in the cache is made under a lock (concurrent runs wait) and
 -- appears only when complete.
 local vm_core = require "lnst.vm_core"
@@ -30,11 +31,20 @@ local sha256 = require "lnst.sha256"
 
 local M = {}
 
--- Drivers the guest's /init loads before anything else (with dependencies):
--- what it needs to reach the host's root, and the fabric's bridge and veths,
--- which every run needs (from the initramfs they load in the same modprobe
--- as the rest; on demand they would cost a run of the module helper each).
-M.EARLY_MODULES = { "virtio_pci", "virtio_console", "9pnet_virtio", "9p", "bridge", "veth" }
+-- Drivers the guest loads at boot from its initramfs (with dependencies),
+-- in lists lnst-vminit loads in this order: what it needs to reach the
+-- host's root, and the fabric's bridge and veths, which every run needs (on
+-- demand they would cost a run of the module helper each). "virtio" and
+-- "9p" load at the same time (in two processes), then "root" in the first
+-- (what the two lists before it loaded is left out of it) and "fabric" in
+-- the second (what "9p" loaded is left out). A module in two lists loading
+-- at the same time is loaded once: the kernel makes the second wait.
+M.BOOT_LISTS = {
+  { name = "virtio", modules = { "virtio_pci", "virtio_console" } },
+  { name = "9p", modules = { "9p" } },
+  { name = "root", modules = { "9pnet_virtio" }, after = { "virtio", "9p" } },
+  { name = "fabric", modules = { "bridge", "veth" }, after = { "9p" } },
+}
 M.BUSYBOX = "/bin/busybox"
 
 function M.cache_dir(opts)
@@ -163,6 +173,15 @@ M.find_tree = find_tree
 
 local DECOMPRESS = { xz = "xz -dc", zst = "zstd -dcq", gz = "gzip -dc" }
 
+-- What decides the modules an initramfs loads at boot (also a part of the
+-- key of the agents' probe cache).
+local function modules_key(tree, release)
+  local dep = tree and vm_core.stat(tree .. "/modules.dep")
+  local parts = { "layout 4", tree or "-", dep and dep.mtime or 0, release or "-" }
+  for _, l in ipairs(M.BOOT_LISTS) do parts[#parts + 1] = l.name .. ": " .. table.concat(l.modules, " ") end
+  return table.concat(parts, "\n")
+end
+
 -- The initramfs for a module tree (or none) of kernel release (if known),
 -- built once and cached.
 function M.initramfs(cache, tree, release)
@@ -172,52 +191,57 @@ function M.initramfs(cache, tree, release)
     error(string.format("%s is missing: the guest's init needs busybox (apt-get install busybox-static)",
       M.BUSYBOX), 0)
   end
+  local init = vm_core.programs().init
+  local ist = init and vm_core.stat(init)
+  if not ist then error("cannot find lnst-vminit, the guest's init (build lnst, or set LNST_VMINIT)", 0) end
   -- The key stands for the content: what is in it follows from these (the
   -- closure is only worked out to build it: parsing modules.dep takes
   -- longer than the rest of a run's preparation).
-  local dep = tree and vm_core.stat(tree .. "/modules.dep")
   release = release ~= "" and not (release or ""):find("/") and release or nil
-  local key = sha256.hex(table.concat({ "layout 2", script, bb.size, bb.mtime, tree or "-", dep and dep.mtime or 0,
-    table.concat(M.EARLY_MODULES, " "), release or "-" }, "\n")):sub(1, 20)
+  local key = sha256.hex(table.concat({ modules_key(tree, release), script, bb.size, bb.mtime, init, ist.size,
+    ist.mtime }, "\n")):sub(1, 20)
   local out = cache .. "/initramfs/" .. key .. ".cpio"
   if exists(out) then return out end
   return locked(cache, function()
     if exists(out) then return out end
-    local mods = tree and M.closure(tree, M.EARLY_MODULES) or {}
-    local early = {}
-    for _, n in ipairs(M.EARLY_MODULES) do early[n] = true end
     local stage = out .. ".stage"
     must("rm -rf " .. q(stage) .. " && mkdir -p " .. q(stage .. "/bin") .. " " .. q(stage .. "/dev") .. " "
       .. q(stage .. "/proc") .. " " .. q(stage .. "/sys") .. " " .. q(stage .. "/newroot") .. " "
-      .. q(stage .. "/modules") .. " " .. q(stage .. "/lib/modules") .. " && cp " .. q(M.BUSYBOX) .. " "
-      .. q(stage .. "/bin/busybox")
+      .. q(stage .. "/modules") .. " && cp " .. q(M.BUSYBOX) .. " " .. q(stage .. "/bin/busybox") .. " && cp "
+      .. q(init) .. " " .. q(stage .. "/bin/lnst-vminit")
       .. " && mknod " .. q(stage .. "/dev/console") .. " c 5 1", "cannot stage the initramfs in " .. stage)
     write_file(stage .. "/init", script)
-    if release then
-      must("ln -s /modules " .. q(stage .. "/lib/modules/" .. release), "cannot link the modules in " .. stage)
-    end
-    local function plain_name(rel)
-      return (rel:match("([^/]+)$"):gsub("%.ko%.%w+$", ".ko"))
-    end
-    local dep_lines, load = {}, {}
-    for _, mod in ipairs(mods) do
-      local rel = mod.path
-      local comp = rel:match("%.ko%.(%w+)$")
-      local plain = plain_name(rel)
-      local src, dst = q(tree .. "/" .. rel), q(stage .. "/modules/" .. plain)
-      if comp then
-        if not DECOMPRESS[comp] then error(string.format("module %s: unknown compression .%s", rel, comp), 0) end
-        must(DECOMPRESS[comp] .. " " .. src .. " > " .. dst, "cannot decompress module " .. rel)
-      else
-        must("cp " .. src .. " " .. dst, "cannot copy module " .. rel)
+    local loaded, copied = {}, {} -- list name -> {module name -> true}; file -> true
+    for _, l in ipairs(M.BOOT_LISTS) do
+      local names, mine = {}, {}
+      for _, mod in ipairs(tree and M.closure(tree, l.modules) or {}) do
+        local before = false
+        for _, a in ipairs(l.after or {}) do before = before or loaded[a][mod.name] end
+        if not before then mine[#mine + 1] = mod end
       end
-      local deps = {}
-      for i, d in ipairs(mod.deps) do deps[i] = plain_name(d) end
-      dep_lines[#dep_lines + 1] = plain .. ": " .. table.concat(deps, " ")
-      if early[mod.name] then load[#load + 1] = mod.name end
+      loaded[l.name] = {}
+      for _, a in ipairs(l.after or {}) do
+        for n in pairs(loaded[a]) do loaded[l.name][n] = true end
+      end
+      for _, mod in ipairs(mine) do
+        local rel = mod.path
+        local comp = rel:match("%.ko%.(%w+)$")
+        local plain = rel:match("([^/]+)$"):gsub("%.ko%.%w+$", ".ko")
+        local src, dst = q(tree .. "/" .. rel), q(stage .. "/modules/" .. plain)
+        loaded[l.name][mod.name] = true
+        names[#names + 1] = plain
+        if not copied[plain] then -- else in an earlier list too
+          if comp then
+            if not DECOMPRESS[comp] then error(string.format("module %s: unknown compression .%s", rel, comp), 0) end
+            must(DECOMPRESS[comp] .. " " .. src .. " > " .. dst, "cannot decompress module " .. rel)
+          else
+            must("cp " .. src .. " " .. dst, "cannot copy module " .. rel)
+          end
+          copied[plain] = true
+        end
+      end
+      write_file(stage .. "/modules/" .. l.name, #names > 0 and table.concat(names, "\n") .. "\n" or "")
     end
-    write_file(stage .. "/modules/modules.dep", table.concat(dep_lines, "\n") .. (#dep_lines > 0 and "\n" or ""))
-    write_file(stage .. "/modules/load", #load > 0 and table.concat(load, " ") .. "\n" or "")
     must("chmod 755 " .. q(stage .. "/init") .. " && cd " .. q(stage) .. " && find . | "
       .. q(M.BUSYBOX) .. " cpio -o -H newc > " .. q(out .. ".tmp") .. " && mv " .. q(out .. ".tmp") .. " "
       .. q(out) .. " && rm -rf " .. q(stage), "cannot pack the initramfs " .. out)
@@ -366,9 +390,48 @@ end
 function M.kinds_cache(k, opts)
   local ks, ms = vm_core.stat(k.kernel), k.modules and vm_core.stat(k.modules .. "/modules.dep")
   local key = sha256.hex(table.concat({ k.kernel, ks and ks.size or 0, ks and ks.mtime or 0, k.modules or "-",
-    ms and ms.mtime or 0, k.initrd }, "\n")):sub(1, 20) -- the initramfs: the guest's setup
+    ms and ms.mtime or 0, modules_key(k.modules, k.release) }, "\n")):sub(1, 20) -- what the guest loads at boot
 
   return M.cache_dir(opts) .. "/kinds/" .. key
+end
+
+-- ------------------------------------------------------------ read-ahead
+
+-- The list of files lnst-vminit reads ahead in the guest while lnst-vmguest
+-- starts (src/ctl/vminit.c): the libraries of lnst-vmguest (in reverse,
+-- the order the dynamic loader does not take them in) and lnst-agent with
+-- its own, which would otherwise each come over 9p page by page as they
+-- start. Made once per build of the two (with ldd) and kept in the cache;
+-- its path goes on the kernel command line. nil if ldd cannot tell.
+function M.readahead_list(guest, agent, opts)
+  local gs, as = vm_core.stat(guest), vm_core.stat(agent)
+  if not (gs and as) then return nil end
+  local cache = M.cache_dir(opts)
+  local key = sha256.hex(table.concat({ guest, gs.size, gs.mtime, agent, as.size, as.mtime }, "\n")):sub(1, 20)
+  local path = cache .. "/readahead/" .. key
+  if exists(path) then return path end
+  local function libs(prog)
+    local ok, out = run("ldd " .. q(prog))
+    if not ok then return nil end
+    local list = {}
+    for line in out:gmatch("[^\n]+") do
+      local file = line:match("=> (/%S+)") or line:match("^%s*(/%S+)")
+      if file then list[#list + 1] = file end
+    end
+    return list
+  end
+  local glibs, alibs = libs(guest), libs(agent)
+  if not (glibs and alibs) then return nil end
+  local files, seen = { "/etc/ld.so.cache" }, {}
+  for i = #glibs, 1, -1 do files[#files + 1] = glibs[i]; seen[glibs[i]] = true end
+  files[#files + 1] = agent
+  for _, f in ipairs(alibs) do
+    if not seen[f] then files[#files + 1] = f end
+  end
+  must("mkdir -p " .. q(cache .. "/readahead"), "cannot create " .. cache .. "/readahead")
+  write_file(path .. ".tmp", table.concat(files, "\n") .. "\n")
+  must("mv -f " .. q(path .. ".tmp") .. " " .. q(path), "cannot store " .. path)
+  return path
 end
 
 -- ------------------------------------------------------------ entry point

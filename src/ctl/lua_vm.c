@@ -13,7 +13,8 @@
  *   vm_core.extract_vmlinux(bzimage, out) -> true | nil, err
  *   vm_core.lock(path) -> lock (lock:unlock())
  *   vm_core.stat(path) -> {size=, mtime=, dir=} | nil, err
- *   vm_core.programs() -> {agent=, guest=}   absolute paths of our binaries
+ *   vm_core.programs() -> {agent=, guest=, init=}   absolute paths of our binaries
+ *   vm_core.guest_path() -> "DIR:DIR..."   the PATH a guest gives its agents
  *   vm_core.leftovers(dry_run) -> { {name=, qemu_pid=, controller_pid=}... }
  *
  * A hang is a guest that sent nothing for hang_timeout seconds although it
@@ -23,6 +24,7 @@
  */
 #include "lua_vm.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -432,9 +434,10 @@ static const char *program_path(const char *env, const char *prog, char *out, si
 	return NULL;
 }
 
-/* vm_core.programs() -> {agent=, guest=}: absolute paths (nil if missing) of
- * lnst-agent ($LNST_AGENT) and lnst-vmguest ($LNST_VMGUEST). The guest sees
- * the host's file system, so they run there under the same paths. */
+/* vm_core.programs() -> {agent=, guest=, init=}: absolute paths (nil if
+ * missing) of lnst-agent ($LNST_AGENT), lnst-vmguest ($LNST_VMGUEST) and
+ * lnst-vminit ($LNST_VMINIT). The guest sees the host's file system, so the
+ * first two run there under the same paths; the third goes in the initramfs. */
 static int l_programs(lua_State *L)
 {
 	char buf[PATH_MAX + 64];
@@ -447,6 +450,46 @@ static int l_programs(lua_State *L)
 		lua_pushstring(L, buf);
 		lua_setfield(L, -2, "guest");
 	}
+	if (program_path("LNST_VMINIT", "lnst-vminit", buf, sizeof(buf))) {
+		lua_pushstring(L, buf);
+		lua_setfield(L, -2, "init");
+	}
+	return 1;
+}
+
+/* vm_core.guest_path() -> the PATH of a guest (and its agents): the
+ * standard directories that exist and hold something, each once (on a
+ * merged-/usr system /bin is /usr/bin). The guest does not cache 9p lookups
+ * of names that do not exist, so each directory a command is looked up in
+ * costs a round trip to the host, every time (the agents alone look up
+ * fifteen tools as they start); its root is read-only, so what is left out
+ * stays empty. */
+static int l_guest_path(lua_State *L)
+{
+	static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+	char path[256] = "", real[6][PATH_MAX];
+	size_t len = 0;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		int keep = realpath(dirs[i], real[i]) != NULL;
+		for (size_t j = 0; keep && j < i; j++)
+			keep = strcmp(real[i], real[j]) != 0;
+		if (!keep) {
+			real[i][0] = 0;
+			continue;
+		}
+		DIR *d = opendir(real[i]);
+		struct dirent *e;
+		int empty = 1;
+		while (d && empty && (e = readdir(d)))
+			empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+		if (d)
+			closedir(d);
+		if (d && !empty && len < sizeof(path))
+			len += (size_t)snprintf(path + len, sizeof(path) - len, "%s%s", len ? ":" : "", dirs[i]);
+	}
+	if (len == 0 || len >= sizeof(path))
+		snprintf(path, sizeof(path), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	lua_pushstring(L, path);
 	return 1;
 }
 
@@ -518,6 +561,7 @@ int luaopen_lnst_vm_core(lua_State *L)
 		{ "lock", l_lock },
 		{ "stat", l_stat },
 		{ "programs", l_programs },
+		{ "guest_path", l_guest_path },
 		{ "leftovers", l_leftovers },
 		{ NULL, NULL },
 	};

@@ -1,9 +1,11 @@
 /* vmguest.c - lnst-vmguest: the guest side of a VM run (docs/vm.md).
  *
- * The guest's init script (lua/lnst/vminit.lua) mounts the host's root over
- * 9p and switch_roots into it with this program as PID 1, which first makes
- * that root ready for the agents (vmsetup.h: /proc, /sys, /dev, /run, /tmp,
- * the run directory, on-demand modules). It owns the
+ * The guest's init (lua/lnst/vminit.lua, then lnst-vminit: src/ctl/vminit.c)
+ * mounts the host's root over 9p and moves it onto / with this program as
+ * PID 1, which first makes that root ready for the agents (vmsetup.h: /proc,
+ * /sys, /dev, /run, /tmp, the run directory, on-demand modules). The
+ * fabric's drivers may still be loading then (by lnst-vminit's child,
+ * $LNST_VMLOADER): the first vm.fabric waits for it. It owns the
  * guest's end of the one channel to the host (the virtio-serial port named
  * VMGUEST_PORT) and multiplexes it (vmmux.h): channel 0 is a control
  * conversation in the agents' own wire protocol, every other channel is an
@@ -30,7 +32,7 @@
  * vm.reap {pid, timeout} -> {status}; vm.end_run (the fabric goes, and /tmp
  * and /run are emptied but for lnst's own files, so that the next run in a
  * guest kept running finds it as fresh as after a boot); vm.poweroff.
- * Events: vm.ready {kernel, uptime, agent}, vm.heartbeat {uptime},
+ * Events: vm.ready {kernel, uptime, agent, steps}, vm.heartbeat {uptime},
  * vm.exited {pid, channel, status}.
  */
 #include <cjson/cJSON.h>
@@ -95,6 +97,7 @@ struct guest {
 	struct child children[MAX_CHILDREN];
 	int nchildren;
 	struct reap *reaps;
+	pid_t loader; /* lnst-vminit's child loading the fabric's drivers */
 	int quit;
 };
 
@@ -172,6 +175,8 @@ static void reap_children(struct guest *g)
 	int st;
 	pid_t pid;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == g->loader)
+			g->loader = 0;
 		struct child *c = child_by(g, pid, 0);
 		if (!c)
 			continue;
@@ -409,6 +414,11 @@ static cJSON *do_fabric(struct guest *g, const cJSON *p, char *err, size_t errle
 	if (!cJSON_IsArray(bridges) || !cJSON_IsArray(veths) || cJSON_GetArraySize(bridges) > 4096) {
 		snprintf(err, errlen, "vm.fabric needs bridges and veths (arrays)");
 		return NULL;
+	}
+	if (g->loader > 0) { /* the fabric's drivers: loaded by then */
+		while (waitpid(g->loader, NULL, 0) < 0 && errno == EINTR) {
+		}
+		g->loader = 0;
 	}
 	if (!g->fabric_open) {
 		if (fabric_open(&g->fabric, err, errlen))
@@ -663,6 +673,9 @@ int main(int argc, char **argv)
 	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	setenv("HOME", "/root", 0);
 	umask(022);
+	const char *loader = getenv("LNST_VMLOADER");
+	g.loader = loader ? (pid_t)atoi(loader) : 0;
+	unsetenv("LNST_VMLOADER");
 	if (getpid() == 1) {
 		char err[512];
 		if (vmsetup_root(err, sizeof(err))) {
@@ -671,6 +684,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	double setup_done = uptime();
+	const char *path = getenv("lnst_path"); /* the host's choice: lua_vm.c, l_guest_path */
+	if (path && path[0] == '/')
+		setenv("PATH", path, 1);
 	int cached = kinds_cache(1);
 	char port[300];
 	int fd = open_port(port, sizeof(port));
@@ -698,9 +715,18 @@ int main(int argc, char **argv)
 	uname(&u);
 	if (!cached)
 		preload_modules();
+	/* The kernel's uptime at each step of the boot, for lnst run -d:
+	 * lnst-vminit's, then this program's. */
+	double up = uptime();
+	char steps[256];
+	const char *init_steps = getenv("LNST_BOOT_STEPS");
+	snprintf(steps, sizeof(steps), "%s%ssetup %.2f%s ready %.2f", init_steps ? init_steps : "",
+		 init_steps ? " " : "", setup_done, cached ? "" : " (drivers of every link kind loaded)", up);
+	unsetenv("LNST_BOOT_STEPS");
 	cJSON *ev = msg_event("vm.ready");
 	cJSON_AddStringToObject(ev, "kernel", u.release);
-	cJSON_AddNumberToObject(ev, "uptime", uptime());
+	cJSON_AddNumberToObject(ev, "uptime", up);
+	cJSON_AddStringToObject(ev, "steps", steps);
 	cJSON_AddStringToObject(ev, "agent", spawn_agent_path());
 	emit(&g, ev);
 	loop_timer_add(g.loop, 1000, heartbeat, &g);

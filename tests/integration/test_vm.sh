@@ -13,12 +13,18 @@ R=tests/integration/recipes
 V="--vm --vm-dir $VMDIR"
 leak_begin
 
-# the recipes of recipes/, as on netns hosts
-run_lnst 0 run $V recipes/hello_world.lua -p count=2
+# the recipes of recipes/, as on netns hosts (with -d: the boot's steps)
+run_lnst 0 run -d $V recipes/hello_world.lua -p count=2
 expect_out 'host "host1" uses "vm host host1 \(agent pid [0-9]+ in guest lnst-vm-[0-9]+-1: kernel [^ ]+, (kvm|tcg), 512 MiB, 2 CPUs; console log '"$VMDIR"'/lnst-vm-[0-9]+-1/console.log\)"'
 expect_out 'PASS .*Job finished: ping -c 2 .* 198\.51\.100\.2 \(exit code 0\)'
 expect_out 'PASS .*Job finished: ping -c 2 .* 198\.51\.100\.1 \(exit code 0\)'
 expect_out 'Overall result of this Run: PASS'
+expect_out 'lnst: vm: +[0-9.]+ s guest boot, kernel uptime at each step \(s\): init [0-9.]+ drivers [0-9.]+ root [0-9.]+ setup [0-9.]+( \(drivers of every link kind loaded\))? ready [0-9.]+$'
+# lnst-vminit loaded the initramfs's modules (bridge and veth among them)
+# without a complaint
+console=$(echo "$OUT" | sed -n 's/.*console log \([^)]*\)).*/\1/p' | head -1)
+[ -s "$console" ] || fail "no console log at '$console'"
+if grep 'lnst-vm: init:' "$console"; then fail "lnst-vminit complained in $console"; fi
 vm_leak_check
 run_lnst 0 run $V recipes/ping_flood.lua -p count=30 -p interval=0.02
 expect_out 'PASS .*ping rate 100% >= 50% \(30 of 30 replies\)'
