@@ -237,7 +237,14 @@ function Host:_event(ev)
   -- Events of namespaces, and device moves (lnst.netns_obj).
   if (ev.netns ~= nil or name == "dev.netns_changed") and netns_obj.event(self, ev) then return end
   if name == "dev.created" or name == "dev.changed" then
+    local followers = rawget(self, "_mtu_followers") -- (a namespace object has none)
+    local follow = followers and followers[ev.dev.ifindex]
+    local old = self._devs[ev.dev.ifindex]
     self._devs[ev.dev.ifindex] = ev.dev
+    if follow and ev.dev.mtu and (not old or old.mtu ~= ev.dev.mtu) then
+      local ok, err = pcall(follow, ev.dev.mtu)
+      if not ok and self.log then self.log(self.name, "warning", tostring(err)) end
+    end
   elseif name == "dev.deleted" then
     self._devs[ev.ifindex] = nil
     device.forget(self, ev.ifindex)
@@ -292,11 +299,18 @@ function M.new(name, conn, hello, opts)
     name = name, conn = conn, target = opts.target, pid = conn:pid(),
     kernel = hello.kernel, agent_version = hello.agent_version,
     capabilities = hello.capabilities or {}, nics = {}, _devs = {}, _jobs = {}, _early = {}, _early_output = {},
+    _mtu_followers = {},
     log = opts.log, timeout = opts.timeout or M.DEFAULT_TIMEOUT,
   }, Host)
   for _, d in ipairs(hello.devices or {}) do h._devs[d.ifindex] = d end
   conn:on_event(function(ev) h:_event(ev) end)
   return h
+end
+
+-- Calls fn(mtu) whenever device ifindex's MTU changes, however it was
+-- changed (a provisioner keeps the NIC's far end of the wire in step).
+function Host:_follow_mtu(ifindex, fn)
+  self._mtu_followers[ifindex] = fn
 end
 
 function M.is_host(x)

@@ -49,11 +49,13 @@ function P:provision(reqs)
   for i, label in ipairs(net_list) do
     bridges[label] = self.fabric:bridge("lnbr" .. i)
   end
-  local v = 0
+  local v, ends = 0, {}
   for _, hname in ipairs(names) do
+    ends[hname] = {}
     for _, nic in ipairs(util.sorted_keys(reqs[hname])) do
       if nic ~= "params" then
         v = v + 1
+        ends[hname][nic] = "lnv" .. v
         local conn = self.conns[hname]
         local ok, err = pcall(self.fabric.veth, self.fabric, "lnv" .. v, bridges[reqs[hname][nic].network],
           conn:pid(), nic)
@@ -90,6 +92,8 @@ function P:provision(reqs)
       if not ok then error(string.format("host %s: cannot map NIC %s: %s (%s)", hname, nic, msg, dev)) end
       h._devs[dev.ifindex] = dev
       rawget(h, "nics")[nic] = h:device(dev.ifindex)
+      -- the wire's far end takes what the NIC may send (jumbo frames too)
+      h:_follow_mtu(dev.ifindex, function(mtu) self.fabric:mtu(ends[hname][nic], mtu) end)
       m.nics[#m.nics + 1] = { name = nic, target = string.format("%s (network %s)", nic, reqs[hname][nic].network) }
     end
     match[#match + 1] = m

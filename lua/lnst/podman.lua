@@ -742,7 +742,8 @@ function P:_wire(names, nics_of, info, deadline)
     end
     for _, nic in ipairs(nics_of[hname]) do
       v = v + 1
-      local ok, err = pcall(self.fabric.veth, self.fabric, "lnv" .. v, self.nets[nic.network].ifindex,
+      nic.fabric_end = "lnv" .. v
+      local ok, err = pcall(self.fabric.veth, self.fabric, nic.fabric_end, self.nets[nic.network].ifindex,
         pid, nic.name)
       if not ok then
         self:_fail_if_stopped(hname, pid, conmon, deadline)
@@ -841,6 +842,10 @@ function P:_map(names, nics_of)
       if not ok then self:_fail_host(hname, string.format("cannot map NIC %s: %s (%s)", nic.name, msg, dev)) end
       h._devs[dev.ifindex] = dev
       rawget(h, "nics")[nic.name] = h:device(dev.ifindex)
+      -- netlink backend: the wire's far end takes what the NIC may send
+      if nic.fabric_end then
+        h:_follow_mtu(dev.ifindex, function(mtu) self.fabric:mtu(nic.fabric_end, mtu) end)
+      end
       local net = self.nets[nic.network]
       m.nics[#m.nics + 1] = { name = nic.name, target = string.format("%s (network %s: %s)", nic.name,
         nic.network, self.backend == "netlink" and "fabric bridge" or ("podman network " .. net.name)) }

@@ -413,12 +413,14 @@ function P:provision(reqs)
   -- it is built once the agents' namespaces exist) and is wired while the
   -- agents start, as the netns provisioner does: an agent whose first dump
   -- the new veths interrupt reads it again.
-  local bridges, veths = {}, {}
+  local bridges, veths, ends = {}, {}, {}
   for i, label in ipairs(net_list) do bridges[i] = "lnbr" .. i; nets[label] = bridges[i] end
   for _, hname in ipairs(names) do
+    ends[hname] = {}
     for _, nic in ipairs(util.sorted_keys(reqs[hname])) do
       if nic ~= "params" then
-        veths[#veths + 1] = { name = "lnv" .. (#veths + 1), bridge = nets[reqs[hname][nic].network],
+        ends[hname][nic] = "lnv" .. (#veths + 1)
+        veths[#veths + 1] = { name = ends[hname][nic], bridge = nets[reqs[hname][nic].network],
           channel = channels[hname], peer = nic }
       end
     end
@@ -474,6 +476,11 @@ function P:provision(reqs)
       if not dok then error(string.format("host %s: cannot map NIC %s: %s (%s)", hname, nic, dmsg, dev), 0) end
       h._devs[dev.ifindex] = dev
       rawget(h, "nics")[nic] = h:device(dev.ifindex)
+      -- the wire's far end (in the guest) takes what the NIC may send
+      h:_follow_mtu(dev.ifindex, function(mtu)
+        local fok, fres, fmsg = g.ctl:wait(g.ctl:send("vm.fabric_mtu", { name = ends[hname][nic], mtu = mtu }), 30)
+        if not fok then error(string.format("guest %s: %s (%s)", g.name, fmsg, fres), 0) end
+      end)
       m.nics[#m.nics + 1] = { name = nic, target = string.format("%s (network %s)", nic, reqs[hname][nic].network) }
     end
     match[#match + 1] = m

@@ -125,11 +125,7 @@ int fabric_veth_add(struct fabric *f, const char *name, int master_ifindex, pid_
 	struct ifinfomsg peer = { .ifi_family = AF_UNSPEC };
 	if (!m || nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0)
 		goto nomem;
-	/* The fabric end takes any frame (the bridge follows its ports'
-	 * smallest MTU): the network is as transparent as a cable, and the
-	 * recipe's NIC MTU alone decides, as on a jumbo-frame switch. */
-	if (nla_put_string(m, IFLA_IFNAME, name) < 0 || nla_put_u32(m, IFLA_MASTER, (uint32_t)master_ifindex) < 0 ||
-	    nla_put_u32(m, IFLA_MTU, 65535) < 0)
+	if (nla_put_string(m, IFLA_IFNAME, name) < 0 || nla_put_u32(m, IFLA_MASTER, (uint32_t)master_ifindex) < 0)
 		goto nomem;
 	struct nlattr *info = nla_nest_start(m, IFLA_LINKINFO);
 	if (!info || nla_put_string(m, IFLA_INFO_KIND, "veth") < 0)
@@ -153,6 +149,21 @@ int fabric_veth_add(struct fabric *f, const char *name, int master_ifindex, pid_
 nomem:
 	nlmsg_free(m);
 	return -ENOMEM;
+}
+
+int fabric_set_mtu(struct fabric *f, const char *name, int mtu, char *err, size_t errlen)
+{
+	struct nl_msg *m = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	if (!m || nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || nla_put_string(m, IFLA_IFNAME, name) < 0 ||
+	    nla_put_u32(m, IFLA_MTU, (uint32_t)mtu) < 0) {
+		nlmsg_free(m);
+		return -ENOMEM;
+	}
+	int e = request(f, m);
+	if (e < 0)
+		snprintf(err, errlen, "cannot set MTU %d on fabric end %s: %s", mtu, name, strerror(-e));
+	return e;
 }
 
 void fabric_close(struct fabric *f)

@@ -27,6 +27,10 @@ int fabric_bridge_add(struct fabric *f, const char *name, int *ifindex, char *er
  * the network namespace of peer_pid (left down). */
 int fabric_veth_add(struct fabric *f, const char *name, int master_ifindex, pid_t peer_pid,
 		    const char *peer_name, char *err, size_t errlen);
+/* Sets the MTU of fabric end NAME: it follows its NIC's, so frames the NIC
+ * may send cross the wire (jumbo frames too) while a veth NIC keeps the
+ * peer MTU that XDP on it requires. */
+int fabric_set_mtu(struct fabric *f, const char *name, int mtu, char *err, size_t errlen);
 void fabric_close(struct fabric *f);
 
 #endif

@@ -563,6 +563,15 @@ static int l_fabric_veth(lua_State *L)
 	return 0;
 }
 
+static int l_fabric_mtu(lua_State *L)
+{
+	struct fabric *f = check_fabric(L);
+	char err[256];
+	if (fabric_set_mtu(f, luaL_checkstring(L, 2), (int)luaL_checkinteger(L, 3), err, sizeof(err)))
+		return luaL_error(L, "%s", err);
+	return 0;
+}
+
 static int l_fabric_close(lua_State *L)
 {
 	fabric_close(luaL_checkudata(L, 1, FABRIC_MT));
@@ -691,7 +700,8 @@ int luaopen_lnst_core(lua_State *L)
 		{ NULL, NULL },
 	};
 	static const luaL_Reg fabric_methods[] = {
-		{ "bridge", l_fabric_bridge }, { "veth", l_fabric_veth }, { "close", l_fabric_close },
+		{ "bridge", l_fabric_bridge }, { "veth", l_fabric_veth }, { "mtu", l_fabric_mtu },
+		{ "close", l_fabric_close },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg funcs[] = {

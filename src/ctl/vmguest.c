@@ -29,6 +29,7 @@
  * are served, so agents start side by side and the fabric is wired as
  * they start);
  * vm.fabric {bridges = [name...], veths = [{name, bridge, channel, peer}]};
+ * vm.fabric_mtu {name, mtu}: a fabric end follows its NIC's MTU;
  * vm.reap {pid, timeout} -> {status}; vm.end_run (the fabric goes, and /tmp
  * and /run are emptied but for lnst's own files, so that the next run in a
  * guest kept running finds it as fresh as after a boot); vm.poweroff.
@@ -466,6 +467,24 @@ out:
 	return res;
 }
 
+/* vm.fabric_mtu {name, mtu}: a fabric end follows its NIC's MTU. */
+static cJSON *do_fabric_mtu(struct guest *g, const cJSON *p, char *err, size_t errlen)
+{
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "name"));
+	const cJSON *mtu = cJSON_GetObjectItemCaseSensitive(p, "mtu");
+	if (!name || !cJSON_IsNumber(mtu) || mtu->valuedouble < 68 || mtu->valuedouble > 65535) {
+		snprintf(err, errlen, "vm.fabric_mtu needs name and mtu (68 to 65535)");
+		return NULL;
+	}
+	if (!g->fabric_open) {
+		snprintf(err, errlen, "vm.fabric_mtu: there is no fabric");
+		return NULL;
+	}
+	if (fabric_set_mtu(&g->fabric, name, (int)mtu->valuedouble, err, errlen))
+		return NULL;
+	return cJSON_CreateObject();
+}
+
 static void reap_timeout(struct loop *l, void *ud)
 {
 	(void)l;
@@ -520,6 +539,8 @@ static void on_msg(struct conn *c, struct msg *m, void *ud)
 			return;
 	} else if (strcmp(m->method, "vm.fabric") == 0) {
 		res = do_fabric(g, m->params, err, sizeof(err));
+	} else if (strcmp(m->method, "vm.fabric_mtu") == 0) {
+		res = do_fabric_mtu(g, m->params, err, sizeof(err));
 	} else if (strcmp(m->method, "vm.end_run") == 0) {
 		static const char *const run_keep[] = { "lnst-vm", "lnst", NULL };
 		if (g->fabric_open)
