@@ -12,6 +12,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "jsonw.h"
+
 static void conn_event(struct loop *l, int fd, uint32_t events, void *ud);
 
 int conn_init(struct conn *c, struct loop *loop, int fd, uint32_t max_frame, conn_msg_cb on_msg,
@@ -278,12 +280,13 @@ int conn_send_raw(struct conn *c, const char *payload, size_t len)
 
 int conn_send(struct conn *c, cJSON *msg)
 {
-	char *s = cJSON_PrintUnformatted(msg);
+	size_t len;
+	char *s = jsonw_print(msg, &len);
 	cJSON_Delete(msg);
 	if (!s)
 		return -ENOMEM;
-	int err = conn_send_raw(c, s, strlen(s));
-	cJSON_free(s);
+	int err = conn_send_raw(c, s, len);
+	free(s);
 	return err;
 }
 
