@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "dirwipe.h"
 #include "fabric.h"
 #include "loop.h"
 #include "msg.h"
@@ -275,37 +276,8 @@ static void poweroff(struct guest *g, const char *why)
 	g->quit = 1;
 }
 
-/* Empties directory fd (recursively, never crossing into another file
- * system: the run directory is a 9p mount under /tmp), sparing the names in
- * keep. Errors are ignored: what cannot go stays. */
-static void wipe(int fd, dev_t dev, const char *const *keep)
-{
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		const char *n = e->d_name;
-		int spare = strcmp(n, ".") == 0 || strcmp(n, "..") == 0;
-		for (const char *const *k = keep; k && *k && !spare; k++)
-			spare = strcmp(n, *k) == 0;
-		struct stat st;
-		if (spare || fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub >= 0)
-				wipe(sub, dev, NULL);
-			unlinkat(dirfd(d), n, AT_REMOVEDIR);
-		} else {
-			unlinkat(dirfd(d), n, 0);
-		}
-	}
-	closedir(d);
-}
-
+/* Empties directory path (the run directory, a 9p mount under /tmp, is
+ * another file system and stays), sparing the names in keep. */
 static void wipe_dir(const char *path, const char *const *keep)
 {
 	struct stat st;
@@ -316,7 +288,7 @@ static void wipe_dir(const char *path, const char *const *keep)
 		close(fd);
 		return;
 	}
-	wipe(fd, st.st_dev, keep);
+	dirwipe(fd, st.st_dev, keep);
 }
 
 /* ---- control methods ------------------------------------------------------- */

@@ -28,7 +28,6 @@
  * reports it to the host (lnst run -d prints it). Any failure is printed as
  * "lnst-vm: init: ..." (the host reports that line) and powers the guest off.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -40,6 +39,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "dirwipe.h"
 
 #define NEWROOT "/newroot"
 
@@ -100,34 +101,6 @@ static int load_list(const char *list, char *err, size_t errlen)
 	return rc;
 }
 
-/* Empties the directory fd of the initramfs, never crossing into another
- * file system (/proc is mounted in it). */
-static void wipe(int fd, dev_t dev)
-{
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		const char *n = e->d_name;
-		struct stat st;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    st.st_dev != dev)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub >= 0)
-				wipe(sub, dev);
-			unlinkat(dirfd(d), n, AT_REMOVEDIR);
-		} else {
-			unlinkat(dirfd(d), n, 0);
-		}
-	}
-	closedir(d);
-}
-
 /* The child: 9p (a byte on ready_fd when loaded; it closes without one if
  * that failed), the fabric's drivers, then (once the parent no longer needs
  * the initramfs: done_fd's other end closes with its exec) the initramfs
@@ -154,7 +127,7 @@ static void load_child(int ready_fd, int done_fd)
 	struct stat st;
 	int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0 && fstat(fd, &st) == 0)
-		wipe(fd, st.st_dev);
+		dirwipe(fd, st.st_dev, NULL);
 	else if (fd >= 0)
 		close(fd);
 	_exit(rc ? 1 : 0);
