@@ -306,6 +306,7 @@ function Conn:wait(...)
 end
 
 function Conn:on_event(fn) return self.c:on_event(fn) end
+function Conn:critical(on) return self.c:critical(on) end
 function Conn:pid() return self.guest_pid end
 function Conn:close() return self.c:close() end
 
@@ -486,6 +487,8 @@ function P:provision(reqs)
     match[#match + 1] = m
   end
   self:trace("NICs mapped")
+  -- from now on, the death of any host's agent ends every wait at once
+  for _, conn in pairs(self.conns) do conn:critical(true) end
   for _, note in ipairs(g.notes) do
     io.stderr:write("lnst: guest ", g.name, ": ", note, "\n")
   end
@@ -499,6 +502,7 @@ function P:cleanup()
   local problems = {}
   local function add(p) problems[#problems + 1] = p end
   local g = self.guest
+  for _, conn in pairs(self.conns) do conn:critical(false) end
   local ok, err = pcall(function()
     local ids = {}
     for name, conn in pairs(self.conns) do

@@ -47,6 +47,14 @@ rm "$VMDIR/zeros"
 run_lnst 2 run --kernel auto recipes/hello_world.lua
 expect_out 'go with --vm'
 
+# a guest agent that dies while the recipe waits on another host: the wait
+# ends at once (the agents' connections are critical, as on netns hosts)
+start=$(date +%s)
+run_lnst 2 run $V $R/vm/agent_dies.lua
+expect_out 'host h1: agent connection lost'
+[ $(( $(date +%s) - start )) -le 25 ] || fail "a dead guest agent ended the run only after $(( $(date +%s) - start )) s"
+vm_leak_check
+
 # a guest that panics: the error says so and where the console log is
 start=$(date +%s)
 run_lnst 2 run $V $R/vm/panic.lua
