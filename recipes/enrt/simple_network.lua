@@ -13,15 +13,5 @@ return enrt.recipe {
   },
   mixins = { "offload", "common_hw", "perf_reverse", "drop_caches", "perf_tweaks" },
   defaults = { offload_combinations = enrt.OFFLOADS5 },
-  configure = function(r, cfg)
-    local P, h1, h2 = r.params, r.hosts.host1, r.hosts.host2
-    for i, dev in ipairs { h1.eth0, h2.eth0 } do
-      cfg:ip_add(dev, enrt.addr(P.net_ipv4, i))
-      cfg:ip_add(dev, enrt.addr(P.net_ipv6, i))
-    end
-    h1.eth0:up_and_wait()
-    h2.eth0:up_and_wait()
-    cfg.pairs = { { h1.eth0, h2.eth0 } }
-    cfg.devs = { h1.eth0, h2.eth0 }
-  end,
+  configure = enrt.configure_eth0_pair,
 }

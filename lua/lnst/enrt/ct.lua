@@ -27,16 +27,7 @@ function M.recipe(o)
         doc = "neper workload (upstream: constant tcp_crr)" },
     },
     defaults = { net_perf_tool = "neper", perf_msg_sizes = { 1 } },
-    configure = function(r, cfg)
-      local P = r.params
-      for i, h in ipairs { r.hosts.host1, r.hosts.host2 } do
-        cfg:ip_add(h.eth0, enrt.addr(P.net_ipv4, i))
-        cfg:ip_add(h.eth0, enrt.addr(P.net_ipv6, i))
-        h.eth0:up_and_wait()
-      end
-      cfg.pairs = { { r.hosts.host1.eth0, r.hosts.host2.eth0 } }
-      cfg.devs = { r.hosts.host1.eth0, r.hosts.host2.eth0 }
-    end,
+    configure = enrt.configure_eth0_pair,
     flow_evaluators = function()
       return { require("lnst.perf").evaluators.nonzero_flow { metrics = { "generator_results" } } }
     end,

@@ -50,6 +50,21 @@ function M.addr(net, i, prefix)
   return param.format_ip(ip.family, b) .. "/" .. plen
 end
 
+-- The plainest topology, host1.eth0 and host2.eth0 on one network: each
+-- gets address i of net_ipv4 and net_ipv6 (recorded in cfg), is up with
+-- carrier, and the pair is what pings and flows run between.
+function M.configure_eth0_pair(r, cfg)
+  local P, h1, h2 = r.params, r.hosts.host1, r.hosts.host2
+  for i, dev in ipairs { h1.eth0, h2.eth0 } do
+    cfg:ip_add(dev, M.addr(P.net_ipv4, i))
+    cfg:ip_add(dev, M.addr(P.net_ipv6, i))
+  end
+  h1.eth0:up_and_wait()
+  h2.eth0:up_and_wait()
+  cfg.pairs = { { h1.eth0, h2.eth0 } }
+  cfg.devs = { h1.eth0, h2.eth0 }
+end
+
 local function strip(a) return (tostring(a):gsub("/%d+$", "")) end
 M.strip = strip
 

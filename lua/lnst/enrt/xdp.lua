@@ -54,14 +54,7 @@ function M.recipe(o)
     defaults = { perf_tests = {} },
     perf = false,
     configure = function(r, cfg)
-      local P = r.params
-      for i, h in ipairs { r.hosts.host1, r.hosts.host2 } do
-        cfg:ip_add(h.eth0, enrt.addr(P.net_ipv4, i))
-        cfg:ip_add(h.eth0, enrt.addr(P.net_ipv6, i))
-        h.eth0:up_and_wait()
-      end
-      cfg.pairs = { { r.hosts.host1.eth0, r.hosts.host2.eth0 } }
-      cfg.devs = { r.hosts.host1.eth0, r.hosts.host2.eth0 }
+      enrt.configure_eth0_pair(r, cfg)
       if o.prepare then o.prepare(r, cfg) end
     end,
     extra_tests = function(r, cfg)
